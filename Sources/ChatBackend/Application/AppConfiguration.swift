@@ -1,0 +1,89 @@
+import Logging
+
+/// Everything the server can be told, from the command line and the environment.
+public struct AppConfiguration: Sendable {
+    /// Address to bind.
+    public var hostname = "127.0.0.1"
+    /// Port to bind; 0 picks a free one (tests).
+    public var port = 8000
+    /// Where the state lives.
+    public var database = DatabaseLocation.sqliteFile("chat.sqlite3")
+    /// Account behaviour (bcrypt cost, mandatory e-mail verification, ...).
+    public var accounts = AccountSettings()
+    /// How much to log.
+    public var logLevel = Logger.Level.info
+    /// Where e-mail goes; nil writes it to the log.
+    public var mailOutbox: (any MailOutbox)?
+    /// The time source of message stamps and chat activity; tests fix it.
+    public var clock: @Sendable () -> Timestamp = { .now }
+
+    /// The embedded defaults.
+    public init() {}
+
+    /// Reads `DATABASE_URL`, `LOG_LEVEL`, `BCRYPT_COST`, `REQUIRE_EMAIL_VERIFICATION` and
+    /// `REQUIRE_OLD_PASSWORD` over the defaults; throws a message a person can act on when one is malformed.
+    public static func fromEnvironment(_ environment: [String: String]) throws -> AppConfiguration {
+        var configuration = AppConfiguration()
+        if let url = environment["DATABASE_URL"], !url.isEmpty {
+            configuration.database = try DatabaseLocation(url: url)
+        }
+        if let level = environment["LOG_LEVEL"], !level.isEmpty {
+            guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
+                throw ConfigurationError("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
+            }
+            configuration.logLevel = parsed
+        }
+        if let cost = environment["BCRYPT_COST"], !cost.isEmpty {
+            guard let parsed = UInt8(cost), (4...31).contains(parsed) else {
+                throw ConfigurationError("BCRYPT_COST must be an integer from 4 to 31; got '\(cost)'")
+            }
+            configuration.accounts.bcryptCost = parsed
+        }
+        configuration.accounts.requireEmailVerification = try flag("REQUIRE_EMAIL_VERIFICATION", environment) ?? false
+        configuration.accounts.requireOldPassword = try flag("REQUIRE_OLD_PASSWORD", environment) ?? false
+        return configuration
+    }
+
+    private static func flag(_ name: String, _ environment: [String: String]) throws -> Bool? {
+        guard let value = environment[name]?.lowercased(), !value.isEmpty else { return nil }
+        switch value {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError("\(name) must be true or false; got '\(value)'")
+        }
+    }
+}
+
+/// Where the server keeps its state.
+public enum DatabaseLocation: Sendable, Equatable {
+    /// An SQLite file, created if missing.
+    case sqliteFile(String)
+    /// An SQLite database in memory, gone when the server stops.
+    case sqliteMemory
+
+    /// Parses `sqlite:///absolute/path`, `sqlite://relative/path`, `sqlite::memory:` or a bare file path.
+    public init(url: String) throws {
+        if url == "sqlite::memory:" || url == "sqlite://:memory:" {
+            self = .sqliteMemory
+        } else if url.hasPrefix("sqlite://") {
+            let path = String(url.dropFirst("sqlite://".count))
+            guard !path.isEmpty else { throw ConfigurationError("DATABASE_URL 'sqlite://' names no file") }
+            self = .sqliteFile(path)
+        } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            throw ConfigurationError("DATABASE_URL: PostgreSQL is not supported by this build yet; use sqlite:///path/file.sqlite3")
+        } else if !url.contains("://") {
+            self = .sqliteFile(url)
+        } else {
+            throw ConfigurationError("DATABASE_URL must be sqlite:///path/file.sqlite3 or sqlite::memory:; got '\(url)'")
+        }
+    }
+}
+
+/// A setting a person has to fix before the server can start.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,75 @@
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import ServiceLifecycle
+
+/// Builds the server: the executable and every test run this same application.
+public func buildApplication(_ configuration: AppConfiguration) async throws -> some ApplicationProtocol {
+    let logger = {
+        var logger = Logger(label: "chat-server")
+        logger.logLevel = configuration.logLevel
+        return logger
+    }()
+
+    let database = try await openDatabase(configuration.database, logger: logger)
+    try await Migrations.apply(to: database, logger: logger)
+    let store = ChatStore(database: database, clock: configuration.clock)
+    let hub = ChatHub()
+    let services = ChatServices(
+        store: store,
+        accounts: configuration.accounts,
+        hasher: PasswordHasher(cost: configuration.accounts.bcryptCost),
+        outbox: configuration.mailOutbox ?? LogMailOutbox(logger: logger),
+        hub: hub,
+        channelLayer: LocalChannelLayer(hub: hub),
+        sequencer: ChatSequencer()
+    )
+
+    let hostname = configuration.hostname
+    return Application(
+        router: services.httpRouter(),
+        server: .chatServer(webSocket: .init(maxFrameSize: Limits.socketFrameBytes), acceptSocket: services.acceptSocket),
+        configuration: .init(address: .hostname(hostname, port: configuration.port), serverName: "chat-server"),
+        services: [DatabaseCloser(database: database, logger: logger)],
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            logger.notice("chat-server listening on \(hostname):\(port)")
+        },
+        logger: logger
+    )
+}
+
+private func openDatabase(_ location: DatabaseLocation, logger: Logger) async throws -> any SQLDatabase {
+    switch location {
+    case .sqliteFile(let path): try await SQLiteDatabase.open(path: path, logger: logger)
+    case .sqliteMemory: try await SQLiteDatabase.open(path: nil, logger: logger)
+    }
+}
+
+/// Closes the database once the server has stopped serving (services stop in reverse order).
+private struct DatabaseCloser: Service {
+    let database: any SQLDatabase
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        // Detached: the service's own task may be cancelled by now, and the close must still happen.
+        let database = self.database
+        try await Task.detached { try await database.close() }.value
+        logger.info("database closed")
+    }
+}
+
+/// Applies the schema's migrations to the configured database and closes it (`chat-server migrate`).
+public func migrateDatabase(_ configuration: AppConfiguration) async throws {
+    var logger = Logger(label: "chat-server")
+    logger.logLevel = configuration.logLevel
+    let database = try await openDatabase(configuration.database, logger: logger)
+    do {
+        try await Migrations.apply(to: database, logger: logger)
+    } catch {
+        try? await database.close()
+        throw error
+    }
+    try await database.close()
+}

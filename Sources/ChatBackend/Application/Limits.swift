@@ -1,0 +1,24 @@
+/// Every bound on input, in one place, so the documentation and the code cannot drift apart.
+public enum Limits {
+    /// Largest accepted REST request body.
+    public static let requestBodyBytes = 64 * 1024
+    /// Largest accepted WebSocket frame (and assembled message); bigger ones close the socket with 1009.
+    public static let socketFrameBytes = 64 * 1024
+    /// Longest chat message content, in characters; longer ones get an error frame.
+    public static let messageCharacters = 4096
+    /// Longest e-mail address.
+    public static let emailCharacters = 254
+    /// Longest username, as Django's.
+    public static let usernameCharacters = 150
+    /// Longest group chat name, as the original's model.
+    public static let chatNameCharacters = 50
+    /// Longest search phrase.
+    public static let searchPhraseCharacters = 100
+    /// Default and largest page size of paginated lists.
+    public static let defaultPageSize = 8
+    public static let maximumPageSize = 100
+    /// Messages per `fetch_messages` page, as the original.
+    public static let historyPageSize = 15
+    /// Frames a socket may have queued before it is cut off as too slow.
+    public static let socketOutboundQueue = 1024
+}

@@ -1,0 +1,110 @@
+/// A value bound to, or read from, an SQL statement.
+///
+/// The store only needs these four shapes; dates travel as integer microseconds and
+/// UUIDs as lowercase text, so both dialects read and write them the same way.
+public enum SQLValue: Sendable, Equatable {
+    case int(Int64)
+    case text(String)
+    case double(Double)
+    case null
+}
+
+/// One row of a query's result, addressed by column name.
+public struct SQLRow: Sendable {
+    private let values: [String: SQLValue]
+
+    /// Creates a row from its columns.
+    public init(_ values: [String: SQLValue]) {
+        self.values = values
+    }
+
+    /// The integer in `column`; throws if it is missing or not an integer.
+    public func int(_ column: String) throws -> Int64 {
+        guard case .int(let value) = values[column] else { throw SQLRowError.unexpectedValue(column) }
+        return value
+    }
+
+    /// The text in `column`; throws if it is missing or not text.
+    public func string(_ column: String) throws -> String {
+        guard case .text(let value) = values[column] else { throw SQLRowError.unexpectedValue(column) }
+        return value
+    }
+
+    /// The text in `column`, or nil when it is NULL.
+    public func optionalString(_ column: String) throws -> String? {
+        switch values[column] {
+        case .text(let value): return value
+        case .null: return nil
+        default: throw SQLRowError.unexpectedValue(column)
+        }
+    }
+
+    /// The boolean in `column` (stored as 0 or 1).
+    public func bool(_ column: String) throws -> Bool {
+        try int(column) != 0
+    }
+}
+
+/// A row did not hold what the store expected: a schema bug, never user input.
+public enum SQLRowError: Error, CustomStringConvertible {
+    case unexpectedValue(String)
+
+    public var description: String {
+        switch self {
+        case .unexpectedValue(let column): "unexpected value in column \(column)"
+        }
+    }
+}
+
+/// A connection to run statements on, handed out by an ``SQLDatabase``.
+public protocol SQLConnection: Sendable {
+    /// Runs one statement with `?` placeholders and returns its rows.
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
+}
+
+/// A database the store runs on: SQLite embedded, PostgreSQL in production.
+///
+/// The store writes its SQL once, with `?` placeholders and the few spellings of ``SQLDialect``;
+/// an implementation only moves statements to its driver.
+public protocol SQLDatabase: Sendable {
+    /// How this database spells the few things that differ between dialects.
+    var dialect: SQLDialect { get }
+
+    /// Runs `body` on a connection outside any explicit transaction.
+    func withConnection<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
+
+    /// Runs `body` in a transaction, committed when it returns and rolled back when it throws.
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
+
+    /// Closes the database; nothing may use it afterwards.
+    func close() async throws
+}
+
+extension SQLDatabase {
+    /// Runs one statement on a connection of its own.
+    public func query(_ sql: String, _ binds: [SQLValue] = []) async throws -> [SQLRow] {
+        try await withConnection { try await $0.query(sql, binds) }
+    }
+}
+
+/// The spellings that differ between SQLite and PostgreSQL, kept in one place.
+public struct SQLDialect: Sendable {
+    /// Column definition of an auto-incremented integer primary key.
+    public var autoIncrementPrimaryKey: String
+    /// Operator for a case-insensitive `LIKE`.
+    public var caseInsensitiveLike: String
+
+    /// SQLite: `LIKE` is already case-insensitive for ASCII.
+    public static let sqlite = SQLDialect(
+        autoIncrementPrimaryKey: "INTEGER PRIMARY KEY AUTOINCREMENT",
+        caseInsensitiveLike: "LIKE"
+    )
+}
+
+/// The database cannot be reached right now; requests answer 503 and the server keeps running.
+public struct DatabaseUnavailableError: Error, CustomStringConvertible {
+    /// What went wrong, for the log.
+    public var reason: String
+
+    public var description: String { "database unavailable: \(reason)" }
+}

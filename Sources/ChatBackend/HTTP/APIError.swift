@@ -1,0 +1,64 @@
+import Hummingbird
+import NIOCore
+
+/// An answer outside the happy path, in the contract's shape (DRF's), raised anywhere and
+/// turned into a response in one place.
+public struct APIError: Error, HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    /// The JSON body, or nil for the contract's empty-bodied answers.
+    public var body: JSONValue?
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, body: JSONValue?, headers: HTTPFields = [:]) {
+        self.status = status
+        self.body = body
+        self.headers = headers
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = body.map { Response.json($0, status: status) } ?? .empty(status)
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+
+    /// `{"detail": message}`, DRF's shape for errors that are not about a field.
+    public static func detail(_ status: HTTPResponse.Status, _ message: String) -> APIError {
+        APIError(status, body: ["detail": .string(message)])
+    }
+
+    /// 400 with messages per field: `{"field": ["message", ...]}`.
+    public static func validation(_ errors: [(String, [String])]) -> APIError {
+        APIError(.badRequest, body: .object(errors.map { ($0.0, .array($0.1.map(JSONValue.string))) }))
+    }
+
+    /// 400 with one message not tied to a field.
+    public static func nonField(_ message: String) -> APIError {
+        validation([("non_field_errors", [message])])
+    }
+
+    /// No credentials given.
+    public static let notAuthenticated = APIError(
+        .unauthorized,
+        body: ["detail": "Authentication credentials were not provided."],
+        headers: [.wwwAuthenticate: "Token"]
+    )
+
+    /// A token that does not exist or was revoked.
+    public static let invalidToken = APIError(
+        .unauthorized, body: ["detail": "Invalid token."], headers: [.wwwAuthenticate: "Token"]
+    )
+
+    /// Unknown object.
+    public static let notFound = detail(.notFound, "Not found.")
+
+    /// A chat route used by someone who is not in the chat.
+    public static let noAccess = APIError(.badRequest, body: ["error": "No access!"])
+
+    /// The contract's empty-bodied 400.
+    public static let badRequest = APIError(.badRequest, body: nil)
+
+    /// Method not allowed on an existing route.
+    public static func methodNotAllowed(_ method: HTTPRequest.Method) -> APIError {
+        detail(.methodNotAllowed, "Method \"\(method.rawValue)\" not allowed.")
+    }
+}

@@ -1,0 +1,31 @@
+import Hummingbird
+import Logging
+
+/// Turns every error that is not already an ``APIError`` into one, so no answer leaves the
+/// server outside the contract's shape, and no internal detail leaks into a response.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            throw Self.translate(error, method: request.method)
+        } catch let error as DatabaseUnavailableError {
+            context.logger.warning("answering 503", metadata: ["error": "\(error)"])
+            throw APIError.detail(.serviceUnavailable, "The service is temporarily unavailable; try again shortly.")
+        } catch {
+            context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
+            throw APIError.detail(.internalServerError, "A server error occurred.")
+        }
+    }
+
+    private static func translate(_ error: HTTPError, method: HTTPRequest.Method) -> APIError {
+        switch error.status {
+        case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed(method)
+        case .contentTooLarge: .detail(.contentTooLarge, "Request body too large.")
+        default: .detail(error.status, error.body ?? error.status.reasonPhrase)
+        }
+    }
+}

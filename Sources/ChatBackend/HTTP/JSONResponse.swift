@@ -1,0 +1,23 @@
+import Hummingbird
+import NIOCore
+
+extension Response {
+    /// A JSON answer with the given status.
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: value.serialized))
+        )
+    }
+
+    /// An answer with no body, as the contract gives for 201 invitations, 204 empty lists and others.
+    static func empty(_ status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: [.contentLength: "0"])
+    }
+}
+
+extension HTTPResponse.Status {
+    /// 208, which the original answers to an invitation accepted twice (HTTPTypes has no name for it).
+    static let alreadyReported208 = HTTPResponse.Status(code: 208, reasonPhrase: "Already Reported")
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Hummingbird
+
+/// The JSON object of a request body, read field by field with DRF's messages, collecting every
+/// problem before answering so the client sees them all at once.
+struct RequestFields {
+    private let object: JSONValue
+    private(set) var errors: [(String, [String])] = []
+
+    /// Reads the body as a JSON object; an empty body counts as `{}` (DRF does the same).
+    static func read(_ request: Request, context: ChatRequestContext) async throws -> RequestFields {
+        var request = request
+        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        guard buffer.readableBytes > 0 else { return RequestFields(object: .object([])) }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(buffer.readableBytesView)
+        } catch {
+            throw APIError.detail(.badRequest, "JSON parse error: the body is not valid JSON.")
+        }
+        guard case .object = value else {
+            throw APIError.nonField("Invalid data. Expected a dictionary.")
+        }
+        return RequestFields(object: value)
+    }
+
+    private init(object: JSONValue) {
+        self.object = object
+    }
+
+    /// A required string field, trimmed of nothing, at most `maxLength` characters.
+    mutating func string(_ name: String, maxLength: Int) -> String? {
+        switch object[name] {
+        case nil, .null?:
+            fail(name, "This field is required.")
+        case .string(let value)?:
+            if value.isEmpty {
+                fail(name, "This field may not be blank.")
+            } else if value.count > maxLength {
+                fail(name, "Ensure this field has no more than \(maxLength) characters.")
+            } else {
+                return value
+            }
+        default:
+            fail(name, "Not a valid string.")
+        }
+        return nil
+    }
+
+    /// An optional string field: nil when absent, an error when present but invalid.
+    mutating func optionalString(_ name: String, maxLength: Int) -> String? {
+        switch object[name] {
+        case nil, .null?: nil
+        default: string(name, maxLength: maxLength)
+        }
+    }
+
+    /// A required UUID field.
+    mutating func uuid(_ name: String) -> UUID? {
+        guard let text = string(name, maxLength: 64) else { return nil }
+        guard let uuid = UUID(uuidString: text) else {
+            fail(name, "Must be a valid UUID.")
+            return nil
+        }
+        return uuid
+    }
+
+    /// Whether the field is present at all (used where the contract answers differently to a missing field).
+    func has(_ name: String) -> Bool {
+        if case nil = object[name] { return false }
+        return true
+    }
+
+    /// The raw value of a field.
+    subscript(name: String) -> JSONValue? {
+        object[name]
+    }
+
+    /// Records a problem with a field.
+    mutating func fail(_ name: String, _ message: String) {
+        if let index = errors.firstIndex(where: { $0.0 == name }) {
+            errors[index].1.append(message)
+        } else {
+            errors.append((name, [message]))
+        }
+    }
+
+    /// Throws the collected problems as one 400, if there are any.
+    func validate() throws {
+        if !errors.isEmpty { throw APIError.validation(errors) }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// A person with an account.
+public struct User: Sendable, Equatable {
+    public var id: Int64
+    public var uuid: UUID
+    public var email: String
+    public var username: String
+    public var passwordHash: String?
+    public var emailVerified: Bool
+    public var isActive: Bool
+}
+
+/// A friendship or a pending invitation: `inviterID` asked `inviteeID`.
+public struct Contact: Sendable, Equatable {
+    public var id: Int64
+    public var inviterID: Int64
+    public var inviteeID: Int64
+    public var accepted: Bool
+}
+
+/// A pending invitation as listed to its invitee.
+public struct Invitation: Sendable, Equatable {
+    public var id: Int64
+    public var inviterUsername: String
+    public var inviteeUsername: String
+}
+
+/// A private chat (two friends) or a named group chat.
+public struct Chat: Sendable, Equatable {
+    public var id: Int64
+    public var uuid: UUID
+    public var name: String?
+    public var isGroup: Bool
+    public var lastActivity: Timestamp
+    public var lastMessage: String?
+}
+
+/// Which of a user's chats a list shows.
+public enum ChatKind: String, Sendable {
+    case all
+    case `private`
+    case groups
+}
+
+/// A message as stored, in the order of its chat's history.
+public struct Message: Sendable, Equatable {
+    public var id: Int64
+    public var chatID: Int64
+    public var authorID: Int64
+    public var content: String
+    public var timeStamp: Timestamp
+}
+
+/// One page of a list, with the total the pagination links are computed from.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var total: Int
+}

@@ -1,0 +1,99 @@
+import HummingbirdWebSocket
+import Logging
+import Synchronization
+
+/// One open chat socket: reads the client's commands, answers them, and forwards the chat's
+/// broadcasts, all through one bounded outbound queue so a single task writes to the socket.
+struct ChatSocketSession {
+    let user: User
+    let chat: Chat
+    let store: ChatStore
+    let channelLayer: any ChannelLayer
+    let hub: ChatHub
+    let sequencer: ChatSequencer
+    let logger: Logger
+
+    /// Serves the socket until the client leaves, the server shuts down, or the client reads too slowly.
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        let (frames, outbox) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Limits.socketOutboundQueue))
+        let overflow = OverflowFlag()
+        let socketID = hub.join(chatID: chat.id, outbox: outbox) {
+            overflow.raise()
+            outbox.finish()
+        }
+        defer { hub.leave(chatID: chat.id, socketID: socketID) }
+
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await frame in frames {
+                    do { try await outbound.write(.text(frame)) } catch { break }
+                }
+                if overflow.isRaised {
+                    logger.notice("closing a socket that stopped reading", metadata: ["user": "\(user.id)", "chat": "\(chat.id)"])
+                    try? await outbound.close(.policyViolation, reason: "outbound queue full: read faster")
+                }
+            }
+            group.addTask {
+                do {
+                    for try await message in inbound.messages(maxSize: Limits.socketFrameBytes) {
+                        await handle(message, outbox: outbox)
+                    }
+                } catch {
+                    logger.debug("socket read ended", metadata: ["error": "\(error)"])
+                }
+                outbox.finish()
+            }
+            await group.waitForAll()
+        }
+    }
+
+    private func handle(_ message: WebSocketMessage, outbox: ChatHub.Outbox) async {
+        guard case .text(let text) = message else {
+            outbox.yield(SocketFrameError("binary frames are not supported: send JSON text").frame)
+            return
+        }
+        switch ClientCommand.parse(text) {
+        case .failure(let error):
+            outbox.yield(error.frame)
+        case .success(.fetchMessages(let cursor)):
+            do {
+                let page = try await store.messages(chatID: chat.id, before: cursor, limit: Limits.historyPageSize)
+                outbox.yield(ServerFrame.history(page, requested: cursor, pageSize: Limits.historyPageSize))
+            } catch {
+                logger.error("fetch_messages failed", metadata: ["error": "\(error)"])
+                outbox.yield(SocketFrameError("could not read the history; try again").frame)
+            }
+        case .success(.newMessage(let content)):
+            await post(content, outbox: outbox)
+        }
+    }
+
+    /// Stores the message, then publishes it; both in the chat's order.
+    private func post(_ content: String, outbox: ChatHub.Outbox) async {
+        await sequencer.inOrder(chatID: chat.id) {
+            let message: Message
+            do {
+                message = try await store.addMessage(chatID: chat.id, authorID: user.id, content: content)
+            } catch {
+                logger.error("storing a message failed", metadata: ["error": "\(error)"])
+                outbox.yield(SocketFrameError("the message was not stored; send it again").frame)
+                return
+            }
+            do {
+                try await channelLayer.publish(chatID: chat.id, frame: ServerFrame.newMessage(message))
+            } catch {
+                // Committed already: readers catch up with fetch_messages.
+                logger.warning("publishing a stored message failed", metadata: ["error": "\(error)", "message": "\(message.id)"])
+            }
+        }
+    }
+}
+
+/// Set once when a socket's outbound queue overflows.
+private final class OverflowFlag: Sendable {
+    private let raised = Atomic<Bool>(false)
+
+    func raise() { raised.store(true, ordering: .relaxed) }
+
+    var isRaised: Bool { raised.load(ordering: .relaxed) }
+}

@@ -1,0 +1,102 @@
+/// A command a client sends on the chat socket.
+enum ClientCommand: Equatable {
+    /// `{"command": "fetch_messages", "last_message_time_stamp": "0" | "<date-time>", "last_message_id"?: int}`
+    case fetchMessages(HistoryCursor?)
+    /// `{"command": "new_message", "message": "<text>"}`
+    case newMessage(String)
+
+    /// Parses one text frame, or says in plain words what is wrong with it.
+    static func parse(_ text: String) -> Result<ClientCommand, SocketFrameError> {
+        guard let value = try? JSONValue.parse(Array(text.utf8)) else { return .failure("frame is not valid JSON") }
+        guard case .object = value else { return .failure("frame must be a JSON object") }
+        guard let command = value["command"] else { return .failure("missing field 'command'") }
+        switch command.stringValue {
+        case "fetch_messages": return parseFetch(value)
+        case "new_message": return parseNewMessage(value)
+        case nil: return .failure("field 'command' must be a string")
+        case let other?: return .failure("unknown command '\(other.prefix(40))'")
+        }
+    }
+
+    private static func parseFetch(_ value: JSONValue) -> Result<ClientCommand, SocketFrameError> {
+        guard let stampValue = value["last_message_time_stamp"] else {
+            return .failure("missing field 'last_message_time_stamp'")
+        }
+        guard let stampText = stampValue.stringValue else {
+            return .failure("field 'last_message_time_stamp' must be a string: \"0\" or a date-time")
+        }
+        var messageID: Int64?
+        if let idValue = value["last_message_id"], idValue != .null {
+            guard let id = idValue.intValue else { return .failure("field 'last_message_id' must be an integer") }
+            messageID = id
+        }
+        if stampText == "0" { return .success(.fetchMessages(nil)) }
+        guard stampText.count <= 64, let stamp = Timestamp(parsing: stampText) else {
+            return .failure("field 'last_message_time_stamp' must be \"0\" or an ISO 8601 date-time")
+        }
+        return .success(.fetchMessages(HistoryCursor(timeStamp: stamp, messageID: messageID)))
+    }
+
+    private static func parseNewMessage(_ value: JSONValue) -> Result<ClientCommand, SocketFrameError> {
+        guard let message = value["message"] else { return .failure("missing field 'message'") }
+        guard let text = message.stringValue else { return .failure("field 'message' must be a string") }
+        guard !text.allSatisfy(\.isWhitespace) else { return .failure("field 'message' must not be empty") }
+        guard text.count <= Limits.messageCharacters else {
+            return .failure("field 'message' is longer than \(Limits.messageCharacters) characters")
+        }
+        return .success(.newMessage(text))
+    }
+}
+
+/// What was wrong with a client's frame, sent back as `{"command": "error", "error": "..."}`.
+struct SocketFrameError: Error, Equatable, ExpressibleByStringLiteral {
+    let reason: String
+
+    init(stringLiteral value: String) {
+        self.reason = value
+    }
+
+    init(_ reason: String) {
+        self.reason = reason
+    }
+
+    var frame: String {
+        JSONValue.object([("command", "error"), ("error", .string(reason))]).serialized
+    }
+}
+
+extension Result where Failure == SocketFrameError {
+    static func failure(_ reason: String) -> Self {
+        .failure(SocketFrameError(reason))
+    }
+}
+
+/// The frames the server sends.
+enum ServerFrame {
+    /// `{"command": "new_message", "message": message}`: encoded once, sent to every socket of the chat.
+    static func newMessage(_ message: Message) -> String {
+        JSONValue.object([("command", "new_message"), ("message", message.json)]).serialized
+    }
+
+    /// The answer to `fetch_messages`: a page newest first, with the cursor of its oldest message and
+    /// `LAST PACKAGE` / `NO MESSAGES` when the history ends.
+    static func history(_ messages: [Message], requested cursor: HistoryCursor?, pageSize: Int) -> String {
+        var members: [(String, JSONValue)] = [
+            ("command", "fetch_messages"),
+            ("messages", .array(messages.map(\.json))),
+        ]
+        if let oldest = messages.last {
+            members.append(("last_message_time_stamp", .string(oldest.timeStamp.socketText)))
+            members.append(("last_message_id", .int(oldest.id)))
+        } else {
+            members.append(("last_message_time_stamp", .string((cursor?.timeStamp ?? .now).socketText)))
+            if let id = cursor?.messageID { members.append(("last_message_id", .int(id))) }
+        }
+        if messages.isEmpty {
+            members.append(("error", "NO MESSAGES"))
+        } else if messages.count < pageSize {
+            members.append(("error", "LAST PACKAGE"))
+        }
+        return JSONValue.object(members).serialized
+    }
+}

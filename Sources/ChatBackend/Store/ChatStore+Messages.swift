@@ -1,0 +1,72 @@
+import Foundation
+
+/// Where a page of history ends: messages strictly older than this position come next.
+///
+/// Ordering is by (time stamp, id), so messages sharing a time stamp are neither skipped nor
+/// repeated. A cursor without an id (the original's plain time stamp) means "older than this instant".
+public struct HistoryCursor: Sendable, Equatable {
+    public var timeStamp: Timestamp
+    public var messageID: Int64?
+
+    /// Creates a cursor at a message (or an instant, when `messageID` is nil).
+    public init(timeStamp: Timestamp, messageID: Int64?) {
+        self.timeStamp = timeStamp
+        self.messageID = messageID
+    }
+}
+
+/// Messages: written once, read back a page at a time.
+extension ChatStore {
+    /// Stores a message and makes it its chat's latest activity, atomically.
+    public func addMessage(chatID: Int64, authorID: Int64, content: String) async throws -> Message {
+        let now = clock()
+        return try await database.transaction { connection in
+            let rows = try await connection.query(
+                """
+                INSERT INTO messages (chat_id, author_id, content, time_stamp) VALUES (?, ?, ?, ?)
+                RETURNING id, chat_id, author_id, content, time_stamp
+                """,
+                [.int(chatID), .int(authorID), .text(content), .int(now.microseconds)]
+            )
+            guard let row = rows.first else { throw SQLRowError.unexpectedValue("id") }
+            _ = try await connection.query(
+                "UPDATE chats SET last_activity_at = ?, last_message = ? WHERE id = ?",
+                [.int(now.microseconds), .text(content), .int(chatID)]
+            )
+            return try Self.message(row)
+        }
+    }
+
+    /// Up to `limit` messages of a chat older than `cursor` (all when nil), newest first.
+    public func messages(chatID: Int64, before cursor: HistoryCursor?, limit: Int) async throws -> [Message] {
+        var condition = "m.chat_id = ?"
+        var binds: [SQLValue] = [.int(chatID)]
+        switch (cursor?.timeStamp, cursor?.messageID) {
+        case (let stamp?, let id?):
+            condition += " AND (m.time_stamp < ? OR (m.time_stamp = ? AND m.id < ?))"
+            binds += [.int(stamp.microseconds), .int(stamp.microseconds), .int(id)]
+        case (let stamp?, nil):
+            condition += " AND m.time_stamp < ?"
+            binds.append(.int(stamp.microseconds))
+        default:
+            break
+        }
+        let rows = try await database.query(
+            "SELECT \(Self.messageColumns) FROM messages m WHERE \(condition) ORDER BY m.time_stamp DESC, m.id DESC LIMIT ?",
+            binds + [.int(Int64(limit))]
+        )
+        return try rows.map(Self.message)
+    }
+
+    /// Messages of a chat containing `phrase` (case-insensitive), newest first.
+    public func searchMessages(chatID: Int64, phrase: String, limit: Int, offset: Int) async throws -> Page<Message> {
+        let condition = "m.chat_id = ? AND m.content \(database.dialect.caseInsensitiveLike) ? ESCAPE '\\'"
+        let binds: [SQLValue] = [.int(chatID), .text(Self.containsPattern(phrase))]
+        let total = try Self.count(await database.query("SELECT COUNT(*) AS n FROM messages m WHERE \(condition)", binds))
+        let rows = try await database.query(
+            "SELECT \(Self.messageColumns) FROM messages m WHERE \(condition) ORDER BY m.time_stamp DESC, m.id DESC LIMIT ? OFFSET ?",
+            binds + [.int(Int64(limit)), .int(Int64(offset))]
+        )
+        return Page(items: try rows.map(Self.message), total: total)
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import ChatBackend
+import Foundation
+import Hummingbird
+
+/// `chat-server`: serves the chat API, or applies migrations and exits.
+@main
+struct ChatServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat-server",
+        abstract: "A chat back-end: REST API and WebSockets, on SQLite by default.",
+        discussion: """
+            Environment:
+              DATABASE_URL   sqlite:///path/file.sqlite3 (default: chat.sqlite3 here) or sqlite::memory:
+              LOG_LEVEL      trace, debug, info (default), notice, warning, error, critical
+              BCRYPT_COST    4...31 (default 12)
+              REQUIRE_EMAIL_VERIFICATION, REQUIRE_OLD_PASSWORD   true or false (default false)
+            """,
+        subcommands: [Serve.self, Migrate.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the API (the default).")
+
+    @Option(help: "Address to bind.")
+    var hostname = "127.0.0.1"
+
+    @Option(help: "Port to bind (0 picks a free one).")
+    var port = 8000
+
+    func run() async throws {
+        var configuration = try loadConfiguration()
+        configuration.hostname = hostname
+        configuration.port = port
+        let app = try await buildApplication(configuration)
+        try await app.runService()
+    }
+}
+
+/// Applies the database migrations and exits.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply database migrations and exit.")
+
+    func run() async throws {
+        try await migrateDatabase(try loadConfiguration())
+    }
+}
+
+/// The configuration from the environment, with a clear message when a setting is wrong.
+private func loadConfiguration() throws -> AppConfiguration {
+    do {
+        return try AppConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+    } catch let error as ConfigurationError {
+        throw ValidationError(error.description)
+    }
+}

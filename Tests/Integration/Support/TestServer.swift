@@ -1,0 +1,149 @@
+import ChatBackend
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+/// The real application on a live port, with a fresh SQLite file, a low bcrypt cost and a mail
+/// outbox the test can read.
+struct TestServer: Sendable {
+    let client: any TestClientProtocol
+    let outbox: MemoryMailOutbox
+
+    var port: Int { client.port ?? 0 }
+
+    /// The scheme and authority the server's absolute URLs start with: the test client always
+    /// sends the authority `localhost`, and the server builds its links from what the client sent.
+    var baseURL: String { "http://localhost" }
+
+    /// Runs `body` against a new server; `databasePath` lets a test reopen the same file later.
+    static func run<T: Sendable>(
+        databasePath: String? = nil,
+        clock: (@Sendable () -> Timestamp)? = nil,
+        configure: (inout AppConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable (TestServer) async throws -> T
+    ) async throws -> T {
+        let outbox = MemoryMailOutbox()
+        var configuration = AppConfiguration()
+        configuration.port = 0
+        configuration.database = .sqliteFile(databasePath ?? temporaryDatabasePath())
+        configuration.accounts.bcryptCost = 4
+        configuration.logLevel = .warning
+        configuration.mailOutbox = outbox
+        if let clock { configuration.clock = clock }
+        configure(&configuration)
+        let app = try await buildApplication(configuration)
+        return try await app.test(.live) { client in
+            try await body(TestServer(client: client, outbox: outbox))
+        }
+    }
+
+    static func temporaryDatabasePath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("chat-test-\(UUID().uuidString).sqlite3").path
+    }
+
+    // MARK: Requests
+
+    /// Sends a request with an optional token and JSON body.
+    func request(
+        _ method: HTTPRequest.Method, _ path: String, token: String? = nil, json: JSONValue? = nil, headers: HTTPFields = [:]
+    ) async throws -> Reply {
+        var headers = headers
+        if let token { headers[.authorization] = "Token \(token)" }
+        if json != nil { headers[.contentType] = "application/json" }
+        let response = try await client.execute(
+            uri: path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0.serialized) }
+        )
+        return Reply(status: response.status, headers: response.headers, body: String(buffer: response.body))
+    }
+
+    func get(_ path: String, token: String? = nil) async throws -> Reply {
+        try await request(.get, path, token: token)
+    }
+
+    func post(_ path: String, token: String? = nil, json: JSONValue? = nil) async throws -> Reply {
+        try await request(.post, path, token: token, json: json)
+    }
+
+    // MARK: Accounts
+
+    /// The confirmation key of the last e-mail sent to `email`, read from its link.
+    func confirmationKey(for email: String) throws -> String {
+        let mail = try #require(outbox.mails.last { $0.to == email })
+        let marker = "/account-confirm-email/"
+        let start = try #require(mail.body.range(of: marker)).upperBound
+        return String(mail.body[start...].prefix { $0 != "/" })
+    }
+
+    /// Registers a person and returns who they are, as the API shows them.
+    func register(_ name: String) async throws -> Person {
+        let email = "\(name)@example.com"
+        let reply = try await post(
+            "/api/rest-auth/registration/",
+            json: ["email": .string(email), "password1": "Pr0be-pass-2020", "password2": "Pr0be-pass-2020"]
+        )
+        #expect(reply.status == .created, "registering \(name): \(reply.body)")
+        let token = try #require(reply.json["key"]?.stringValue)
+        let me = try await get("/api/user/currentuser/", token: token).json
+        return Person(
+            email: email, token: token,
+            uuid: try #require(me["uuid"]?.stringValue), id: try #require(me["id"]?.intValue),
+            username: try #require(me["username"]?.stringValue)
+        )
+    }
+
+    /// Makes two people friends (and so opens their private chat); returns the chat's uuid.
+    @discardableResult
+    func befriend(_ a: Person, _ b: Person) async throws -> String {
+        #expect(try await post("/api/user/friends/", token: a.token, json: ["user_uuid": .string(b.uuid)]).status == .created)
+        let invitations = try await get("/api/user/invitations/", token: b.token).json
+        guard case .array(let list) = invitations,
+            let invitation = list.first(where: { $0["first_user"]?.stringValue == a.username }),
+            let id = invitation["id"]
+        else { throw TestFailure("no invitation from \(a.username) to \(b.username)") }
+        let accepted = try await post("/api/user/invitations/", token: b.token, json: ["contact_id": id, "decision": true])
+        #expect(accepted.status == .created)
+        return try #require(accepted.json["uuid"]?.stringValue)
+    }
+
+    /// Creates a group chat of `owner` with `members` (friends of the owner) added.
+    func group(_ name: String, owner: Person, members: [Person]) async throws -> String {
+        let created = try await post("/api/chat/mychats/groups/", token: owner.token, json: ["name": .string(name)])
+        #expect(created.status == .created)
+        let uuid = try #require(created.json["uuid"]?.stringValue)
+        for member in members {
+            try await befriend(owner, member)
+            #expect(try await post("/api/chat/\(uuid)/", token: owner.token, json: ["user_uuid": .string(member.uuid)]).status == .ok)
+        }
+        return uuid
+    }
+}
+
+/// A registered person.
+struct Person: Sendable {
+    let email: String
+    let token: String
+    let uuid: String
+    let id: Int64
+    let username: String
+}
+
+/// An HTTP answer, with its body read as text.
+struct Reply {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let body: String
+
+    /// The body parsed as JSON (`null` when empty or not JSON, which a test then notices).
+    var json: JSONValue {
+        (try? JSONValue.parse(Array(body.utf8))) ?? .null
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
