@@ -46,6 +46,8 @@ struct ChatServices: Sendable {
         let session = ChatSocketSession(
             user: user, chat: chat, store: store, channelLayer: channelLayer, hub: hub, sequencer: sequencer, logger: logger
         )
-        return .accept { inbound, outbound, _ in await session.run(inbound: inbound, outbound: outbound) }
+        return .accept { inbound, outbound, context in
+            await session.run(inbound: inbound, outbound: outbound, shutdown: context.shutdown)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Turns every error that is not already an ``APIError`` into one, so no answer leaves the
 /// server outside the contract's shape, and no internal detail leaks into a response.
@@ -11,6 +12,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as HTTPError {
             throw Self.translate(error, method: request.method)
+        } catch is NIOTooManyBytesError {
+            throw APIError.detail(.contentTooLarge, "Request body too large.")
         } catch let error as DatabaseUnavailableError {
             context.logger.warning("answering 503", metadata: ["error": "\(error)"])
             throw APIError.detail(.serviceUnavailable, "The service is temporarily unavailable; try again shortly.")

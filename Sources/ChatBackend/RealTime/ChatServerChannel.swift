@@ -13,6 +13,7 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
+import ServiceLifecycle
 @_spi(WSInternal) import WSCore
 
 /// The server's child channel: HTTP/1.1, upgraded to a WebSocket when `acceptSocket` returns a handler.
@@ -30,6 +31,8 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     /// The context a socket handler runs with.
     struct SocketContext: WebSocketContext {
         let logger: Logger
+        /// Fires when the server starts shutting down, so the handler can close with 1001.
+        let shutdown: ShutdownSignal
     }
 
     enum UpgradeResult: Sendable {
@@ -92,22 +95,37 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
             }
             decided.withLockedValue {
                 $0 = .socket({ asyncChannel, logger in
-                    do {
-                        _ = try await WebSocketHandler.handle(
-                            type: .server,
-                            configuration: .init(
-                                extensions: [],
-                                autoPing: webSocket.autoPing,
-                                closeTimeout: webSocket.closeTimeout,
-                                validateUTF8: webSocket.validateUTF8,
-                                maxFrameSize: webSocket.maxFrameSize
-                            ),
-                            asyncChannel: asyncChannel,
-                            context: SocketContext(logger: logger),
-                            handler: handler
-                        )
-                    } catch {
-                        logger.debug("WebSocket handler error", metadata: ["error": "\(error)"])
+                    let shutdown = ShutdownSignal()
+                    // WSCore answers a graceful shutdown by closing with 1000; the contract says 1001.
+                    // Detached, the library's task does not see the server's shutdown, and the
+                    // handler closes with 1001 itself when `shutdown` fires.
+                    let socket = Task.detached {
+                        do {
+                            _ = try await WebSocketHandler.handle(
+                                type: .server,
+                                configuration: .init(
+                                    extensions: [],
+                                    autoPing: webSocket.autoPing,
+                                    closeTimeout: webSocket.closeTimeout,
+                                    validateUTF8: webSocket.validateUTF8,
+                                    maxFrameSize: webSocket.maxFrameSize
+                                ),
+                                asyncChannel: asyncChannel,
+                                context: SocketContext(logger: logger, shutdown: shutdown),
+                                handler: handler
+                            )
+                        } catch {
+                            logger.debug("WebSocket handler error", metadata: ["error": "\(error)"])
+                        }
+                    }
+                    await withTaskCancellationHandler {
+                        await withGracefulShutdownHandler {
+                            await socket.value
+                        } onGracefulShutdown: {
+                            shutdown.fire()
+                        }
+                    } onCancel: {
+                        socket.cancel()
                     }
                 })
             }

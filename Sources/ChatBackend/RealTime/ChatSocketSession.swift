@@ -14,7 +14,19 @@ struct ChatSocketSession {
     let logger: Logger
 
     /// Serves the socket until the client leaves, the server shuts down, or the client reads too slowly.
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, shutdown: ShutdownSignal) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await shutdown.wait()
+                guard !Task.isCancelled else { return }
+                try? await outbound.close(.goingAway, reason: "server shutting down")
+            }
+            await serve(inbound: inbound, outbound: outbound)
+            group.cancelAll()
+        }
+    }
+
+    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         let (frames, outbox) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Limits.socketOutboundQueue))
         let overflow = OverflowFlag()
         let socketID = hub.join(chatID: chat.id, outbox: outbox) {

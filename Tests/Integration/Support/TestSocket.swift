@@ -1,5 +1,6 @@
 import ChatBackend
 import Foundation
+import NIOCore
 import HummingbirdWSClient
 import Logging
 import Synchronization
@@ -13,12 +14,12 @@ final class TestSocket: Sendable {
     }
 
     private let inbox = Inbox()
-    private let outgoing: AsyncStream<String>.Continuation
+    private let outgoing: AsyncStream<WebSocketOutboundWriter.OutboundFrame>.Continuation
     private let connection: Task<Void, any Error>
 
     /// Connects to a chat's socket with a token in the query (or none), and waits until it is open.
     init(port: Int, chat: String, token: String?) async throws {
-        let (outgoingStream, outgoing) = AsyncStream<String>.makeStream()
+        let (outgoingStream, outgoing) = AsyncStream<WebSocketOutboundWriter.OutboundFrame>.makeStream()
         let (opened, openedContinuation) = AsyncStream<Void>.makeStream()
         let inbox = self.inbox
         let query = token.map { "?token=\($0)" } ?? ""
@@ -33,7 +34,7 @@ final class TestSocket: Sendable {
                 openedContinuation.yield()
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        for await text in outgoingStream { try await outbound.write(.text(text)) }
+                        for await frame in outgoingStream { try await outbound.write(frame) }
                         try await outbound.close(.normalClosure, reason: nil)
                     }
                     for try await message in inbound.messages(maxSize: 1 << 20) {
@@ -58,7 +59,12 @@ final class TestSocket: Sendable {
 
     /// Sends a text frame.
     func send(_ text: String) {
-        outgoing.yield(text)
+        outgoing.yield(.text(text))
+    }
+
+    /// Sends a binary frame.
+    func sendBinary(_ bytes: [UInt8]) {
+        outgoing.yield(.binary(ByteBuffer(bytes: bytes)))
     }
 
     /// Sends a JSON frame.
