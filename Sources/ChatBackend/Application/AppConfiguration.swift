@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Everything the server can be told, from the command line and the environment.
@@ -10,6 +11,8 @@ public struct AppConfiguration: Sendable {
     public var database = DatabaseLocation.sqliteFile("chat.sqlite3")
     /// Account behaviour (bcrypt cost, mandatory e-mail verification, ...).
     public var accounts = AccountSettings()
+    /// Google sign-in (off until client IDs are set).
+    public var google = GoogleSettings()
     /// How much to log.
     public var logLevel = Logger.Level.info
     /// Where e-mail goes; nil writes it to the log.
@@ -39,6 +42,12 @@ public struct AppConfiguration: Sendable {
             }
             configuration.accounts.bcryptCost = parsed
         }
+        if let ids = environment["GOOGLE_CLIENT_IDS"] {
+            configuration.google.clientIDs = ids.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let url = environment["GOOGLE_JWKS_URL"], !url.isEmpty { configuration.google.jwksURL = url }
+        if let url = environment["GOOGLE_TOKENINFO_URL"], !url.isEmpty { configuration.google.tokenInfoURL = url }
+        if let domain = environment["GOOGLE_HOSTED_DOMAIN"], !domain.isEmpty { configuration.google.hostedDomain = domain }
         configuration.accounts.requireEmailVerification = try flag("REQUIRE_EMAIL_VERIFICATION", environment) ?? false
         configuration.accounts.requireOldPassword = try flag("REQUIRE_OLD_PASSWORD", environment) ?? false
         return configuration

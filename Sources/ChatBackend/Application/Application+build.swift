@@ -13,17 +13,7 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
 
     let database = try await openDatabase(configuration.database, logger: logger)
     try await Migrations.apply(to: database, logger: logger)
-    let store = ChatStore(database: database, clock: configuration.clock)
-    let hub = ChatHub()
-    let services = ChatServices(
-        store: store,
-        accounts: configuration.accounts,
-        hasher: PasswordHasher(cost: configuration.accounts.bcryptCost),
-        outbox: configuration.mailOutbox ?? LogMailOutbox(logger: logger),
-        hub: hub,
-        channelLayer: LocalChannelLayer(hub: hub),
-        sequencer: ChatSequencer()
-    )
+    let services = makeServices(configuration, database: database, logger: logger)
 
     let hostname = configuration.hostname
     return Application(
@@ -36,6 +26,22 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
             logger.notice("chat-server listening on \(hostname):\(port)")
         },
         logger: logger
+    )
+}
+
+/// The services the application serves with, over an open database. Kept apart from
+/// `buildApplication` so tests can build the HTTP router (and list its routes) without serving.
+func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, logger: Logger) -> ChatServices {
+    let hub = ChatHub()
+    return ChatServices(
+        store: ChatStore(database: database, clock: configuration.clock),
+        accounts: configuration.accounts,
+        hasher: PasswordHasher(cost: configuration.accounts.bcryptCost),
+        outbox: configuration.mailOutbox ?? LogMailOutbox(logger: logger),
+        google: configuration.google.clientIDs.isEmpty ? nil : GoogleTokenVerifier(settings: configuration.google),
+        hub: hub,
+        channelLayer: LocalChannelLayer(hub: hub),
+        sequencer: ChatSequencer()
     )
 }
 

@@ -8,6 +8,7 @@ struct ChatServices: Sendable {
     let accounts: AccountSettings
     let hasher: PasswordHasher
     let outbox: any MailOutbox
+    let google: GoogleTokenVerifier?
     let hub: ChatHub
     let channelLayer: any ChannelLayer
     let sequencer: ChatSequencer
@@ -16,7 +17,7 @@ struct ChatServices: Sendable {
     func httpRouter() -> Router<ChatRequestContext> {
         let router = Router(context: ChatRequestContext.self)
         router.middlewares.add(ErrorMiddleware())
-        AuthController(store: store, settings: accounts, hasher: hasher, outbox: outbox)
+        AuthController(store: store, settings: accounts, hasher: hasher, outbox: outbox, google: google)
             .addRoutes(to: router.group("api/rest-auth"))
         UserController(store: store)
             .addRoutes(to: router.group("api/user").add(middleware: TokenAuthenticator(store: store)))

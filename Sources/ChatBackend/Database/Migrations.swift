@@ -82,7 +82,12 @@ public enum Migrations {
                 )
                 """,
                 "CREATE INDEX messages_history ON messages(chat_id, time_stamp, id)",
-            ]
+            ],
+            [
+                // Google sign-in: the account's stable Google id, once linked.
+                "ALTER TABLE users ADD COLUMN google_subject TEXT",
+                "CREATE UNIQUE INDEX users_google_subject ON users(google_subject)",
+            ],
         ]
     }
 

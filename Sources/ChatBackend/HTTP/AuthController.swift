@@ -7,6 +7,8 @@ struct AuthController {
     let settings: AccountSettings
     let hasher: PasswordHasher
     let outbox: any MailOutbox
+    /// Nil when no Google client ID is configured: Google sign-in is off.
+    let google: GoogleTokenVerifier?
 
     func addRoutes(to group: RouterGroup<ChatRequestContext>) {
         group.post("registration/", use: register)
@@ -14,6 +16,7 @@ struct AuthController {
         group.post("registration/verify-email/", use: verifyEmail)
         group.get("registration/account-confirm-email/:key/", use: confirmEmailLink)
         group.post("login/", use: login)
+        group.post("google/", use: googleLogin)
         group.get("login/") { request, _ -> Response in throw APIError.methodNotAllowed(request.method) }
         group.get("logout/") { request, _ -> Response in throw APIError.methodNotAllowed(request.method) }
         group.group("logout/").add(middleware: TokenAuthenticator(store: store, required: false)).post(use: logout)
@@ -170,7 +173,7 @@ struct AuthController {
     }
 
     /// The part of the e-mail before `@`, reduced to username characters, made unique with a number.
-    private func uniqueUsername(from email: String) async throws -> String {
+    func uniqueUsername(from email: String) async throws -> String {
         let local = email.split(separator: "@").first.map(String.init) ?? ""
         var base = String(local.filter { Self.usernameCharacters.contains($0) }.prefix(Limits.usernameCharacters - 8))
         if base.isEmpty { base = "user" }

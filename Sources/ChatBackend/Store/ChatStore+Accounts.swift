@@ -3,7 +3,9 @@ import Foundation
 /// Users, their tokens and their e-mail confirmations.
 extension ChatStore {
     /// Creates a user; throws ``StoreConflict`` when the e-mail or username is taken.
-    public func createUser(email: String, username: String, passwordHash: String?, emailVerified: Bool = false) async throws -> User {
+    public func createUser(
+        email: String, username: String, passwordHash: String?, emailVerified: Bool = false, googleSubject: String? = nil
+    ) async throws -> User {
         let now = clock().microseconds
         return try await database.transaction { connection in
             if try await !connection.query("SELECT id FROM users WHERE email_key = ?", [.text(email.lowercased())]).isEmpty {
@@ -14,13 +16,14 @@ extension ChatStore {
             }
             let rows = try await connection.query(
                 """
-                INSERT INTO users (uuid, email, email_key, username, username_key, password_hash, email_verified, is_active, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
+                INSERT INTO users (uuid, email, email_key, username, username_key, password_hash, email_verified, is_active, created_at, google_subject)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
                 RETURNING id, uuid, email, username, password_hash, email_verified, is_active
                 """,
                 [
                     .text(UUID().text), .text(email), .text(email.lowercased()), .text(username), .text(username.lowercased()),
                     passwordHash.map(SQLValue.text) ?? .null, .int(emailVerified ? 1 : 0), .int(now),
+                    googleSubject.map(SQLValue.text) ?? .null,
                 ]
             )
             guard let row = rows.first else { throw SQLRowError.unexpectedValue("id") }
@@ -69,6 +72,18 @@ extension ChatStore {
     /// Replaces a user's password hash.
     public func setPasswordHash(_ hash: String, userID: Int64) async throws {
         _ = try await database.query("UPDATE users SET password_hash = ? WHERE id = ?", [.text(hash), .int(userID)])
+    }
+
+    /// The user linked to a Google account, if any.
+    public func user(googleSubject: String) async throws -> User? {
+        try await firstUser(where: "u.google_subject = ?", .text(googleSubject))
+    }
+
+    /// Links a Google account to a user, whose e-mail Google has vouched for.
+    public func linkGoogle(subject: String, userID: Int64) async throws {
+        _ = try await database.query(
+            "UPDATE users SET google_subject = ?, email_verified = 1 WHERE id = ?", [.text(subject), .int(userID)]
+        )
     }
 
     // MARK: Tokens

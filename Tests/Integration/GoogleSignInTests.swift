@@ -1,0 +1,197 @@
+import ChatBackend
+import ChatSimulator
+import Foundation
+import Testing
+
+@Suite("Google sign-in")
+struct GoogleSignInTests {
+    static let clientID = "chat-test.apps.googleusercontent.com"
+    static let keys = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures/google").standardized
+
+    /// A server that trusts the fake issuer, and the issuer.
+    static func run(
+        configure: @escaping @Sendable (inout GoogleSettings) -> Void = { _ in },
+        _ body: @escaping @Sendable (TestServer, FakeGoogleIssuer) async throws -> Void
+    ) async throws {
+        let issuer = try await FakeGoogleIssuer.start(keysDirectory: keys)
+        do {
+            try await TestServer.run(configure: { configuration in
+                configuration.google.clientIDs = ["another-app.apps.googleusercontent.com", clientID]
+                configuration.google.jwksURL = issuer.jwksURL
+                configuration.google.tokenInfoURL = issuer.tokenInfoURL
+                configure(&configuration.google)
+            }) { server in
+                try await body(server, issuer)
+            }
+        } catch {
+            await issuer.stop()
+            throw error
+        }
+        await issuer.stop()
+    }
+
+    static func signIn(_ server: TestServer, _ body: JSONValue) async throws -> Reply {
+        try await server.post("/api/rest-auth/google/", json: body)
+    }
+
+    @Test("the first sign-in creates a verified account; later ones reach it even after the e-mail changed")
+    func firstAndLaterSignIns() async throws {
+        try await Self.run { server, issuer in
+            var account = FakeGoogleAccount(subject: "10769150350006150715113082367", email: "grace@example.com")
+            let first = try await Self.signIn(server, ["id_token": .string(try issuer.idToken(for: account, audience: Self.clientID))])
+            #expect(first.status == .ok)
+            let token = try #require(first.json["key"]?.stringValue)
+            let me = try await server.get("/api/user/currentuser/", token: token).json
+            #expect(me["email"] == "grace@example.com" && me["username"] == "grace")
+
+            account.email = "grace.hopper@example.com"
+            let later = try await Self.signIn(server, ["id_token": .string(try issuer.idToken(for: account, audience: Self.clientID))])
+            let laterToken = try #require(later.json["key"]?.stringValue)
+            #expect(laterToken != token)
+            #expect(try await server.get("/api/user/currentuser/", token: laterToken).json["uuid"] == me["uuid"])
+
+            let byAccessToken = try await Self.signIn(server, ["access_token": .string(issuer.accessToken(for: account, audience: Self.clientID))])
+            let accessKey = try #require(byAccessToken.json["key"]?.stringValue)
+            #expect(try await server.get("/api/user/currentuser/", token: accessKey).json["uuid"] == me["uuid"])
+        }
+    }
+
+    @Test("a password account is linked only when Google vouches for its e-mail")
+    func linking() async throws {
+        try await Self.run { server, issuer in
+            let alice = try await server.register("alice")
+            let unverified = FakeGoogleAccount(subject: "111", email: "alice@example.com", emailVerified: false)
+            let refused = try await Self.signIn(server, ["id_token": .string(try issuer.idToken(for: unverified, audience: Self.clientID))])
+            #expect(refused.status == .badRequest)
+            #expect(refused.json == ["non_field_errors": ["Google has not verified this account's e-mail address."]])
+
+            let verified = FakeGoogleAccount(subject: "222", email: "ALICE@example.com")
+            let linked = try await Self.signIn(server, ["id_token": .string(try issuer.idToken(for: verified, audience: Self.clientID))])
+            let key = try #require(linked.json["key"]?.stringValue)
+            #expect(try await server.get("/api/user/currentuser/", token: key).json["uuid"] == .string(alice.uuid))
+            // The password still works, and the unverified subject never got the account.
+            #expect(try await server.post("/api/rest-auth/login/", json: ["email": "alice@example.com", "password": "Pr0be-pass-2020"]).status == .ok)
+            let again = try await Self.signIn(server, ["id_token": .string(try issuer.idToken(for: unverified, audience: Self.clientID))])
+            #expect(again.status == .badRequest)
+        }
+    }
+
+    enum BadToken: String, CaseIterable, Sendable {
+        case badSignature, unknownKey, algNone, hs256KeyConfusion, wrongIssuer, wrongAudience, expired, issuedInFuture,
+            notBefore, unverifiedEmail, malformed, notJWT, empty, missing
+    }
+
+    @Test("every bad token is a 400 with a clear message, never a 500", arguments: BadToken.allCases)
+    func rejections(bad: BadToken) async throws {
+        try await Self.run { server, issuer in
+            let account = FakeGoogleAccount(subject: "333", email: "mallory@example.com")
+            let now = Date().timeIntervalSince1970
+            var claims = FakeIDTokenClaims(audience: Self.clientID, now: now)
+            var signing = FakeSigning.published
+            var who = account
+            var body: JSONValue?
+            let expected: String
+            switch bad {
+            case .badSignature: signing = .corruptedSignature; expected = "The Google token's signature is invalid."
+            case .unknownKey: signing = .unpublishedKey; expected = "The Google token is signed with an unknown key."
+            case .algNone: signing = .none; expected = "The Google token must be signed with RS256, not none."
+            case .hs256KeyConfusion: signing = .hmacWithPublicKey; expected = "The Google token must be signed with RS256, not HS256."
+            case .wrongIssuer: claims.issuer = "https://evil.example.com"; expected = "The Google token was not issued by Google."
+            case .wrongAudience: claims.audience = "someone-else.apps.googleusercontent.com"; expected = "The Google token was issued for another application."
+            case .expired: claims.expires = now - 3600; expected = "The Google token has expired."
+            case .issuedInFuture: claims.issuedAt = now + 3600; expected = "The Google token is not valid yet."
+            case .notBefore: claims.notBefore = now + 3600; expected = "The Google token is not valid yet."
+            case .unverifiedEmail: who.emailVerified = false; expected = "Google has not verified this account's e-mail address."
+            case .malformed:
+                // Three segments, but the header is not base64 JSON.
+                body = ["id_token": "!!!.e30.c2ln"]
+                expected = "The Google token is malformed."
+            case .notJWT: body = ["id_token": "hello"]; expected = "The Google token is malformed."
+            case .empty: body = ["id_token": ""]; expected = ""
+            case .missing: body = [:]; expected = "Send the Google \"id_token\" (or an \"access_token\")."
+            }
+            let token = try issuer.signer.idToken(for: who, claims: claims, signing: signing)
+            let reply = try await Self.signIn(server, body ?? ["id_token": .string(token)])
+            #expect(reply.status == .badRequest, "\(reply.body)")
+            if bad == .empty {
+                #expect(reply.json == ["id_token": ["This field may not be blank."]])
+            } else {
+                #expect(reply.json == ["non_field_errors": [.string(expected)]])
+            }
+        }
+    }
+
+    @Test("access tokens: the audience and Google's answer decide")
+    func accessTokens() async throws {
+        try await Self.run { server, issuer in
+            let account = FakeGoogleAccount(subject: "444", email: "ada@example.com")
+            let foreign = issuer.accessToken(for: account, audience: "someone-else.apps.googleusercontent.com")
+            let foreignReply = try await Self.signIn(server, ["access_token": .string(foreign)])
+            #expect(foreignReply.json == ["non_field_errors": ["The Google token was issued for another application."]])
+            let unknownReply = try await Self.signIn(server, ["access_token": "ya29.unknown"])
+            #expect(unknownReply.json == ["non_field_errors": ["Google does not recognise this access token."]])
+            let good = issuer.accessToken(for: account, audience: Self.clientID)
+            #expect(try await Self.signIn(server, ["access_token": .string(good)]).status == .ok)
+        }
+    }
+
+    @Test("Google down: 503; back: sign-in works again")
+    func outage() async throws {
+        try await Self.run { server, issuer in
+            let account = FakeGoogleAccount(subject: "555", email: "linus@example.com")
+            issuer.setAvailable(false)
+            let down = try await Self.signIn(server, ["id_token": .string(try issuer.idToken(for: account, audience: Self.clientID))])
+            #expect(down.status == .serviceUnavailable)
+            #expect(down.json["detail"] != nil)
+            let downAccess = try await Self.signIn(server, ["access_token": .string(issuer.accessToken(for: account, audience: Self.clientID))])
+            #expect(downAccess.status == .serviceUnavailable)
+            issuer.setAvailable(true)
+            #expect(try await Self.signIn(server, ["id_token": .string(try issuer.idToken(for: account, audience: Self.clientID))]).status == .ok)
+        }
+    }
+
+    @Test("Google unreachable: 503 promptly")
+    func unreachable() async throws {
+        try await Self.run(configure: { $0.jwksURL = "http://127.0.0.1:9/certs" }) { server, issuer in
+            let account = FakeGoogleAccount(subject: "666", email: "ken@example.com")
+            let reply = try await Self.signIn(server, ["id_token": .string(try issuer.idToken(for: account, audience: Self.clientID))])
+            #expect(reply.status == .serviceUnavailable)
+        }
+    }
+
+    @Test("keys are cached; tokens naming unknown keys refetch at most once per interval")
+    func keyCaching() async throws {
+        try await Self.run(configure: { $0.minimumRefetchSeconds = 3600 }) { server, issuer in
+            let account = FakeGoogleAccount(subject: "777", email: "barbara@example.com")
+            for _ in 0..<3 {
+                #expect(try await Self.signIn(server, ["id_token": .string(try issuer.idToken(for: account, audience: Self.clientID))]).status == .ok)
+            }
+            #expect(issuer.jwksRequests == 1)
+            let forged = try issuer.signer.idToken(
+                for: account, claims: FakeIDTokenClaims(audience: Self.clientID, now: Date().timeIntervalSince1970), signing: .unpublishedKey
+            )
+            for _ in 0..<3 { #expect(try await Self.signIn(server, ["id_token": .string(forged)]).status == .badRequest) }
+            #expect(issuer.jwksRequests == 1)
+        }
+    }
+
+    @Test("a hosted-domain restriction admits only that domain")
+    func hostedDomain() async throws {
+        try await Self.run(configure: { $0.hostedDomain = "example.org" }) { server, issuer in
+            let outsider = FakeGoogleAccount(subject: "888", email: "out@example.com")
+            let insider = FakeGoogleAccount(subject: "999", email: "in@example.org", hostedDomain: "example.org")
+            let outside = try issuer.idToken(for: outsider, audience: Self.clientID)
+            let inside = try issuer.idToken(for: insider, audience: Self.clientID)
+            #expect(try await Self.signIn(server, ["id_token": .string(outside)]).status == .badRequest)
+            #expect(try await Self.signIn(server, ["id_token": .string(inside)]).status == .ok)
+        }
+    }
+
+    @Test("without client IDs, Google sign-in is off")
+    func disabled() async throws {
+        try await TestServer.run { server in
+            let reply = try await Self.signIn(server, ["id_token": "x.y.z"])
+            #expect(reply.json == ["non_field_errors": ["Google sign-in is not enabled on this server."]])
+        }
+    }
+}
