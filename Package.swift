@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "chat-server", targets: ["chat-server"]),
+        .executable(name: "chat-sim", targets: ["chat-sim"]),
         .library(name: "ChatBackend", targets: ["ChatBackend"]),
         .library(name: "ChatSimulator", targets: ["ChatSimulator"]),
     ],
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .target(
@@ -61,6 +63,10 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
         .executableTarget(
@@ -70,9 +76,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "chat-sim",
+            dependencies: [
+                "ChatSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(
             name: "UnitTests",
-            dependencies: ["ChatBackend"],
+            dependencies: ["ChatBackend", "ChatSimulator"],
             path: "Tests/Unit"
         ),
         .testTarget(
@@ -86,6 +99,11 @@ let package = Package(
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ],
             path: "Tests/Integration"
+        ),
+        .testTarget(
+            name: "ScenarioTests",
+            dependencies: ["ChatBackend", "ChatSimulator"],
+            path: "Tests/Scenarios"
         ),
     ]
 )

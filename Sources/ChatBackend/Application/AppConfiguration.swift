@@ -19,6 +19,11 @@ public struct AppConfiguration: Sendable {
     public var mailOutbox: (any MailOutbox)?
     /// The time source of message stamps and chat activity; tests fix it.
     public var clock: @Sendable () -> Timestamp = { .now }
+    /// Called with the bound port once the server listens (port 0 picks a free one).
+    public var onListening: (@Sendable (Int) async -> Void)?
+    /// Wraps the channel layer: the simulator's tests put a faulty one in front, to prove that the
+    /// invariant checks catch a server that loses, duplicates or reorders broadcasts.
+    public var wrapChannelLayer: (@Sendable (any ChannelLayer) -> any ChannelLayer)?
 
     /// The embedded defaults.
     public init() {}

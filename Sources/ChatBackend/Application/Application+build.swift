@@ -24,6 +24,7 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logger.notice("chat-server listening on \(hostname):\(port)")
+            await configuration.onListening?(port)
         },
         logger: logger
     )
@@ -33,6 +34,7 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
 /// `buildApplication` so tests can build the HTTP router (and list its routes) without serving.
 func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, logger: Logger) -> ChatServices {
     let hub = ChatHub()
+    let channelLayer = LocalChannelLayer(hub: hub)
     return ChatServices(
         store: ChatStore(database: database, clock: configuration.clock),
         accounts: configuration.accounts,
@@ -40,7 +42,7 @@ func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, 
         outbox: configuration.mailOutbox ?? LogMailOutbox(logger: logger),
         google: configuration.google.clientIDs.isEmpty ? nil : GoogleTokenVerifier(settings: configuration.google),
         hub: hub,
-        channelLayer: LocalChannelLayer(hub: hub),
+        channelLayer: configuration.wrapChannelLayer?(channelLayer) ?? channelLayer,
         sequencer: ChatSequencer()
     )
 }

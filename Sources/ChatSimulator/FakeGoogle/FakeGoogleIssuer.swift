@@ -27,13 +27,14 @@ public final class FakeGoogleIssuer: Sendable {
         let signer = try FakeGoogleSigner(keysDirectory: keysDirectory)
         let state = IssuerState()
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "fake-google")
+        logger.logLevel = .warning
         let app = Application(
             router: routes(signer: signer, state: state),
             configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "fake-google"),
             onServerRunning: { portContinuation.yield($0.localAddress?.port ?? 0) },
-            logger: Logger(label: "fake-google")
+            logger: logger
         )
-        let logger = Logger(label: "fake-google")
         let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         let server = Task { try await services.run() }
         var iterator = ports.makeAsyncIterator()

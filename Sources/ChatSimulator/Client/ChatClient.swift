@@ -1,0 +1,116 @@
+import AsyncHTTPClient
+import ChatBackend
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A client of the chat API that knows only the wire contract: paths, JSON fields and status
+/// codes. It can be pointed at any implementation (ours in-process, ours on a URL, or another).
+public struct ChatClient: Sendable {
+    /// `http://host:port` of the server.
+    public let baseURL: String
+    /// The token sent as `Authorization: Token <key>`, if any.
+    public var token: String?
+    private let http: HTTPClient
+
+    /// Creates a client of the server at `baseURL`.
+    public init(baseURL: String, token: String? = nil, http: HTTPClient = .shared) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.token = token
+        self.http = http
+    }
+
+    /// The same client with another token (or none).
+    public func with(token: String?) -> ChatClient {
+        var copy = self
+        copy.token = token
+        return copy
+    }
+
+    /// Sends one request: `json` as the body, or `rawBody` bytes as-is (for malformed input).
+    public func request(_ method: HTTPMethod, _ path: String, json: JSONValue? = nil, rawBody: String? = nil) async throws -> APIResponse {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Token \(token)") }
+        if let body = rawBody ?? json?.serialized {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let started = ContinuousClock.now
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 4 << 20)
+        return APIResponse(
+            status: Int(response.status.code),
+            body: body.readableBytes == 0 ? nil : try? JSONValue.parse(body.readableBytesView),
+            rawBody: String(buffer: body),
+            latency: ContinuousClock.now - started
+        )
+    }
+
+    // MARK: The contract's routes
+
+    /// `POST /api/rest-auth/registration/`
+    public func register(email: String, password: String) async throws -> APIResponse {
+        try await request(.POST, "/api/rest-auth/registration/", json: ["email": .string(email), "password1": .string(password), "password2": .string(password)])
+    }
+
+    /// `POST /api/rest-auth/login/`
+    public func login(email: String, password: String) async throws -> APIResponse {
+        try await request(.POST, "/api/rest-auth/login/", json: ["email": .string(email), "password": .string(password)])
+    }
+
+    /// `POST /api/rest-auth/google/` with an ID token.
+    public func googleSignIn(idToken: String) async throws -> APIResponse {
+        try await request(.POST, "/api/rest-auth/google/", json: ["id_token": .string(idToken)])
+    }
+
+    /// `POST /api/rest-auth/logout/`
+    public func logout() async throws -> APIResponse {
+        try await request(.POST, "/api/rest-auth/logout/")
+    }
+
+    /// `GET /api/user/currentuser/`
+    public func currentUser() async throws -> APIResponse {
+        try await request(.GET, "/api/user/currentuser/")
+    }
+
+    /// `POST /api/user/friends/`: invite a user.
+    public func invite(userUUID: String) async throws -> APIResponse {
+        try await request(.POST, "/api/user/friends/", json: ["user_uuid": .string(userUUID)])
+    }
+
+    /// `GET /api/user/invitations/`
+    public func invitations() async throws -> APIResponse {
+        try await request(.GET, "/api/user/invitations/")
+    }
+
+    /// `POST /api/user/invitations/`: accept or decline.
+    public func answerInvitation(id: Int64, accept: Bool) async throws -> APIResponse {
+        try await request(.POST, "/api/user/invitations/", json: ["contact_id": .int(id), "decision": .bool(accept)])
+    }
+
+    /// `POST /api/chat/mychats/groups/`
+    public func createGroup(name: String) async throws -> APIResponse {
+        try await request(.POST, "/api/chat/mychats/groups/", json: ["name": .string(name)])
+    }
+
+    /// `POST /api/chat/<uuid>/`: add a friend to a group.
+    public func addToChat(chatUUID: String, userUUID: String) async throws -> APIResponse {
+        try await request(.POST, "/api/chat/\(chatUUID)/", json: ["user_uuid": .string(userUUID)])
+    }
+
+    /// The socket URL of a chat, with the token in the query (browsers cannot set headers).
+    public func socketURL(chatUUID: String) -> String {
+        let wsBase = baseURL.replacingOccurrences(of: "http://", with: "ws://").replacingOccurrences(of: "https://", with: "wss://")
+        return "\(wsBase)/ws/chat/\(chatUUID)/" + (token.map { "?token=\($0)" } ?? "")
+    }
+}
+
+/// One answer of the server.
+public struct APIResponse: Sendable {
+    public var status: Int
+    /// The JSON body; nil when empty or not JSON.
+    public var body: JSONValue?
+    public var rawBody: String
+    public var latency: Duration
+}

@@ -1,0 +1,126 @@
+import ChatBackend
+import Foundation
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import Synchronization
+
+/// One real WebSocket on a chat, recording every frame it receives with its arrival time.
+public final class ChatSocket: Sendable {
+    /// A frame as it arrived.
+    public struct Received: Sendable {
+        public var frame: JSONValue
+        public var at: ContinuousClock.Instant
+    }
+
+    private final class Inbox: Sendable {
+        let frames = Mutex<[Received]>([])
+        let closed = Mutex<WebSocketCloseFrame??>(nil)
+    }
+
+    private let inbox = Inbox()
+    private let outgoing: AsyncStream<WebSocketOutboundWriter.OutboundFrame>.Continuation
+    private let connection: Task<Void, any Error>
+    /// When the socket opened.
+    public let openedAt: ContinuousClock.Instant
+
+    /// Opens a socket to `url` and returns once it is open; throws if the server refuses it.
+    public init(url: String) async throws {
+        let (outgoingStream, outgoing) = AsyncStream<WebSocketOutboundWriter.OutboundFrame>.makeStream()
+        let (opened, openedContinuation) = AsyncStream<Void>.makeStream()
+        let inbox = self.inbox
+        self.outgoing = outgoing
+        self.connection = Task {
+            defer { openedContinuation.finish() }
+            let frame = try await WebSocketClient.connect(
+                url: url, configuration: .init(maxFrameSize: 1 << 20), logger: Logger(label: "chat-sim.socket")
+            ) { inbound, outbound, _ in
+                openedContinuation.yield()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await frame in outgoingStream { try await outbound.write(frame) }
+                        try await outbound.close(.normalClosure, reason: nil)
+                    }
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        guard case .text(let text) = message else { continue }
+                        let received = Received(frame: (try? JSONValue.parse(Array(text.utf8))) ?? .string(text), at: .now)
+                        inbox.frames.withLock { $0.append(received) }
+                    }
+                    group.cancelAll()
+                }
+            }
+            inbox.closed.withLock { $0 = .some(frame) }
+        }
+        var iterator = opened.makeAsyncIterator()
+        guard await iterator.next() != nil else {
+            try await connection.value
+            throw SimulatorError("the server closed the socket \(url) before it opened")
+        }
+        openedAt = .now
+    }
+
+    /// Sends a JSON frame.
+    public func send(_ frame: JSONValue) {
+        outgoing.yield(.text(frame.serialized))
+    }
+
+    /// Sends a text frame as-is.
+    public func sendRaw(_ text: String) {
+        outgoing.yield(.text(text))
+    }
+
+    /// Every frame received so far.
+    public var received: [Received] {
+        inbox.frames.withLock { $0 }
+    }
+
+    /// How many frames have arrived.
+    public var count: Int {
+        inbox.frames.withLock { $0.count }
+    }
+
+    /// Whether the server has closed the socket.
+    public var isClosed: Bool {
+        inbox.closed.withLock { $0 != nil }
+    }
+
+    /// Waits until `condition` holds for the received frames, or `timeout` passes; returns whether it held.
+    public func wait(timeout: Duration, until condition: ([Received]) -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if inbox.frames.withLock({ condition($0) }) { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return inbox.frames.withLock { condition($0) }
+    }
+
+    /// Sends `fetch_messages` and returns the answer.
+    public func fetch(stamp: String = "0", id: Int64? = nil, timeout: Duration = .seconds(10)) async throws -> JSONValue {
+        let before = count
+        var command: [(String, JSONValue)] = [("command", "fetch_messages"), ("last_message_time_stamp", .string(stamp))]
+        if let id { command.append(("last_message_id", .int(id))) }
+        send(.object(command))
+        let answered = await wait(timeout: timeout) { frames in
+            frames.dropFirst(before).contains { $0.frame["command"] == "fetch_messages" }
+        }
+        guard answered, let answer = received.dropFirst(before).first(where: { $0.frame["command"] == "fetch_messages" }) else {
+            throw SimulatorError("no answer to fetch_messages within \(timeout)")
+        }
+        return answer.frame
+    }
+
+    /// Closes the socket and waits for the connection to end.
+    public func close() async {
+        outgoing.finish()
+        _ = try? await connection.value
+    }
+}
+
+/// A failure of the simulator itself (not of the server under test), said plainly.
+public struct SimulatorError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,119 @@
+/// Everything the clients of one run saw, in the order the run did things: what the invariants
+/// are checked against. Events carry a sequence number from one counter, so "was this socket open
+/// when that message was sent" has an exact answer.
+public struct Recording: Sendable {
+    /// The scenario (or load profile) name, for violation reports.
+    public var scenario: String
+    public var sends: [SentMessage] = []
+    public var sockets: [SocketLog] = []
+    public var histories: [HistoryLog] = []
+    /// Answers outside the contract, found as the run went.
+    public var contractViolations: [Violation] = []
+
+    public init(scenario: String) {
+        self.scenario = scenario
+    }
+}
+
+/// A message a client sent. Its content is unique within the run, so it identifies the message.
+public struct SentMessage: Sendable, Equatable {
+    public var sequence: Int
+    public var step: String
+    public var client: String
+    public var chat: String
+    public var content: String
+
+    public init(sequence: Int, step: String, client: String, chat: String, content: String) {
+        self.sequence = sequence
+        self.step = step
+        self.client = client
+        self.chat = chat
+        self.content = content
+    }
+}
+
+/// A message as a client received it, live or from the history.
+public struct SeenMessage: Sendable, Equatable {
+    public var content: String
+    public var authorID: Int64?
+    public var timeStamp: String?
+
+    public init(content: String, authorID: Int64? = nil, timeStamp: String? = nil) {
+        self.content = content
+        self.authorID = authorID
+        self.timeStamp = timeStamp
+    }
+}
+
+/// One socket: when it was open (by sequence number) and the broadcasts it received, in order.
+public struct SocketLog: Sendable, Equatable {
+    public var client: String
+    public var chat: String
+    public var openedAt: Int
+    /// Nil while still open at the end of the run.
+    public var closedAt: Int?
+    public var received: [SeenMessage]
+
+    public init(client: String, chat: String, openedAt: Int, closedAt: Int? = nil, received: [SeenMessage] = []) {
+        self.client = client
+        self.chat = chat
+        self.openedAt = openedAt
+        self.closedAt = closedAt
+        self.received = received
+    }
+
+    /// Whether the socket was open when the message with this sequence number was sent.
+    func wasOpen(at sequence: Int) -> Bool {
+        openedAt < sequence && (closedAt.map { $0 > sequence } ?? true)
+    }
+}
+
+/// A client's walk through a chat's whole history with `fetch_messages`, pages concatenated
+/// (newest first, as served).
+public struct HistoryLog: Sendable, Equatable {
+    public var sequence: Int
+    public var step: String
+    public var client: String
+    public var chat: String
+    public var newestFirst: [SeenMessage]
+
+    public init(sequence: Int, step: String, client: String, chat: String, newestFirst: [SeenMessage]) {
+        self.sequence = sequence
+        self.step = step
+        self.client = client
+        self.chat = chat
+        self.newestFirst = newestFirst
+    }
+}
+
+/// A broken invariant, naming the scenario, the step, the client and the message.
+public struct Violation: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case lost, duplicated, misdelivered, reordered
+        case historyGap = "history gap"
+        case historyRepeat = "history repeat"
+        case historyOrder = "history order"
+        case contract
+    }
+
+    public var kind: Kind
+    public var scenario: String
+    public var step: String
+    public var client: String
+    public var message: String
+    public var detail: String
+
+    public init(kind: Kind, scenario: String, step: String, client: String, message: String, detail: String) {
+        self.kind = kind
+        self.scenario = scenario
+        self.step = step
+        self.client = client
+        self.message = message
+        self.detail = detail
+    }
+
+    public var description: String {
+        "[\(kind.rawValue)] scenario '\(scenario)', \(step), client \(client)" + (message.isEmpty ? "" : ", message '\(message)'")
+            + ": \(detail)"
+    }
+}

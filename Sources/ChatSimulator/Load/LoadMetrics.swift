@@ -1,0 +1,84 @@
+import Foundation
+import Histogram
+
+/// Latency statistics in milliseconds, from an HdrHistogram of microseconds.
+public struct LatencySummary: Sendable, Codable {
+    public var count: UInt64
+    public var p50: Double
+    public var p90: Double
+    public var p99: Double
+    public var p999: Double
+    public var max: Double
+    public var mean: Double
+
+    init(_ histogram: Histogram<UInt64>) {
+        count = histogram.totalCount
+        p50 = Self.ms(histogram.valueAtPercentile(50))
+        p90 = Self.ms(histogram.valueAtPercentile(90))
+        p99 = Self.ms(histogram.valueAtPercentile(99))
+        p999 = Self.ms(histogram.valueAtPercentile(99.9))
+        max = Self.ms(histogram.totalCount == 0 ? 0 : histogram.max)
+        mean = histogram.totalCount == 0 ? 0 : histogram.mean / 1000
+    }
+
+    private static func ms(_ microseconds: UInt64) -> Double {
+        Double(microseconds) / 1000
+    }
+
+    /// `p50 1.2 ms, p90 …`
+    public var line: String {
+        String(format: "p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f ms  (n=%llu)", p50, p90, p99, p999, max, count)
+    }
+}
+
+/// A histogram of durations, recorded in microseconds (1 µs to 10 min, 3 significant digits).
+struct LatencyHistogram {
+    private(set) var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+
+    mutating func record(_ duration: Duration) {
+        let micro = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
+        _ = histogram.record(UInt64(Swift.max(1, Swift.min(micro, 600_000_000))))
+    }
+
+    var summary: LatencySummary { LatencySummary(histogram) }
+}
+
+/// What a load run measured: the JSON report, and the human summary.
+public struct LoadReport: Sendable, Codable {
+    public var profile: LoadProfile
+    public var seed: UInt64
+    public var server: String
+    public var secondsSending: Double
+    public var messagesSent: Int
+    /// Messages whose sender saw them come back (stored and broadcast).
+    public var messagesStored: Int
+    public var deliveries: Int
+    public var expectedDeliveries: Int
+    public var messagesPerSecond: Double
+    public var deliveriesPerSecond: Double
+    public var deliveryLatency: LatencySummary
+    public var connectLatency: LatencySummary
+    public var restLatency: LatencySummary
+    public var errors: [String: Int]
+    public var violations: [String]
+    public var thresholdFailures: [String]
+
+    public var passed: Bool { violations.isEmpty && thresholdFailures.isEmpty }
+
+    /// The summary a person reads at the end of a run.
+    public var summary: String {
+        var lines = [
+            "load: \(profile.users) users, \(profile.chats) chats of \(profile.groupSize), \(profile.rate) msg/s for \(profile.duration) s (ramp-up \(profile.rampUp) s), seed \(seed), server \(server)",
+            String(format: "sent %d messages (%.1f/s), %d stored; %d of %d deliveries (%.1f/s)", messagesSent, messagesPerSecond, messagesStored, deliveries, expectedDeliveries, deliveriesPerSecond),
+            "delivery latency (send to receipt): " + deliveryLatency.line,
+            "socket connect latency:             " + connectLatency.line,
+            "REST latency (set-up):              " + restLatency.line,
+            "errors: " + (errors.isEmpty ? "none" : errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")),
+            "invariants: " + (violations.isEmpty ? "all hold" : "\(violations.count) violation(s)"),
+        ]
+        lines += violations.prefix(10).map { "  " + $0 }
+        lines += thresholdFailures.map { "threshold failed: " + $0 }
+        lines.append(passed ? "PASS" : "FAIL")
+        return lines.joined(separator: "\n")
+    }
+}

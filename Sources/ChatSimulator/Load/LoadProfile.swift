@@ -1,0 +1,82 @@
+/// The shape of a load run: how many users and chats, how fast messages are sent, for how long.
+///
+/// The send rate is an open model: messages go out on schedule whether or not the server has
+/// answered the previous ones, as real users do, so a slow server shows as latency, not as a
+/// politely reduced load.
+public struct LoadProfile: Sendable, Codable {
+    /// Virtual users.
+    public var users = 20
+    /// Group chats.
+    public var chats = 5
+    /// Members of each group chat (owner included).
+    public var groupSize = 4
+    /// Messages per second, over all chats, once ramped up.
+    public var rate = 50.0
+    /// Seconds to go linearly from 0 to `rate`.
+    public var rampUp = 2.0
+    /// Seconds of sending, ramp-up included.
+    public var duration = 10.0
+    /// Read every chat's whole history at the end and check it against the live order.
+    public var checkHistory = true
+
+    public init() {}
+
+    /// Refuses shapes that cannot run, with the reason.
+    public func validate() throws {
+        guard users >= 2 else { throw SimulatorError("users must be at least 2") }
+        guard chats >= 1 else { throw SimulatorError("chats must be at least 1") }
+        guard (2...users).contains(groupSize) else { throw SimulatorError("group size must be between 2 and the number of users") }
+        guard rate > 0, rate <= 100_000 else { throw SimulatorError("rate must be between 0 and 100000 messages per second") }
+        guard duration > 0, rampUp >= 0, rampUp <= duration else { throw SimulatorError("duration must be positive and at least the ramp-up") }
+    }
+
+    /// The moment (seconds from the start) the `index`-th message is due: the rate grows linearly
+    /// during ramp-up, then stays flat.
+    func sendTimes() -> [Double] {
+        var times: [Double] = []
+        var t = 0.0
+        while t < duration {
+            let current = rampUp > 0 && t < rampUp ? max(rate * t / rampUp, rate / 20) : rate
+            t += 1 / current
+            if t < duration { times.append(t) }
+        }
+        return times
+    }
+}
+
+import Foundation
+import Yams
+
+extension LoadProfile {
+    /// Reads a profile from YAML; keys left out keep their defaults.
+    public static func load(path: String) throws -> LoadProfile {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        do {
+            return try YAMLDecoder().decode(PartialProfile.self, from: text).applied(to: LoadProfile())
+        } catch {
+            throw SimulatorError("\(path) is not a valid load profile: \(error)")
+        }
+    }
+
+    private struct PartialProfile: Decodable {
+        var users: Int?
+        var chats: Int?
+        var groupSize: Int?
+        var rate: Double?
+        var rampUp: Double?
+        var duration: Double?
+        var checkHistory: Bool?
+
+        func applied(to profile: LoadProfile) -> LoadProfile {
+            var profile = profile
+            profile.users = users ?? profile.users
+            profile.chats = chats ?? profile.chats
+            profile.groupSize = groupSize ?? profile.groupSize
+            profile.rate = rate ?? profile.rate
+            profile.rampUp = rampUp ?? profile.rampUp
+            profile.duration = duration ?? profile.duration
+            profile.checkHistory = checkHistory ?? profile.checkHistory
+            return profile
+        }
+    }
+}

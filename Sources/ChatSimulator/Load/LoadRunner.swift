@@ -1,0 +1,244 @@
+import ChatBackend
+import Foundation
+import Synchronization
+
+/// Runs a load profile: signs users up, builds the group chats, opens every member's socket,
+/// sends on the profile's schedule, then measures and checks what every socket received.
+public struct LoadRunner: Sendable {
+    public var profile: LoadProfile
+    public var seed: UInt64
+    public var baseURL: String
+    /// The longest wait for the last deliveries after the last send.
+    public var settleTimeout: Duration = .seconds(15)
+
+    public init(profile: LoadProfile, seed: UInt64, baseURL: String) {
+        self.profile = profile
+        self.seed = seed
+        self.baseURL = baseURL
+    }
+
+    private struct Member: Sendable {
+        let name: String
+        let client: ChatClient
+        let uuid: String
+        let username: String
+    }
+
+    /// Runs the profile; `progress` gets a one-line status about every second while sending.
+    public func run(progress: (@Sendable (String) -> Void)? = nil) async throws -> LoadReport {
+        try profile.validate()
+        let errors = ErrorCounter()
+        var rest = LatencyHistogram()
+        var random = SeededRandom(seed: seed)
+        let runID = String(seed, radix: 36)
+
+        let users = try await signUp(runID: runID, errors: errors, rest: &rest)
+        let chats = try await makeChats(users: users, random: &random, errors: errors, rest: &rest)
+        var connect = LatencyHistogram()
+        var sockets: [(member: Member, chat: String, socket: ChatSocket)] = []
+        for (uuid, members) in chats {
+            for member in members {
+                let started = ContinuousClock.now
+                do {
+                    let socket = try await ChatSocket(url: member.client.socketURL(chatUUID: uuid))
+                    _ = try await socket.fetch()
+                    connect.record(ContinuousClock.now - started)
+                    sockets.append((member, uuid, socket))
+                } catch {
+                    errors.count("socket refused")
+                }
+            }
+        }
+
+        // Send on schedule, from random members of random chats.
+        let plan = profile.sendTimes().map { time -> (Double, Int) in (time, Int(random.next() % UInt64(sockets.count))) }
+        var sentAt: [String: ContinuousClock.Instant] = [:]
+        var sends: [SentMessage] = []
+        let start = ContinuousClock.now
+        let ticker = progress.map { report in
+            let ticker = Ticker()
+            ticker.start(at: start, sockets: sockets.map(\.socket), report: report)
+            return ticker
+        }
+        for (index, (time, socketIndex)) in plan.enumerated() {
+            try? await Task.sleep(until: start + .microseconds(Int64(time * 1_000_000)), clock: .continuous)
+            let (member, chat, socket) = sockets[socketIndex]
+            let content = "load \(runID) #\(index + 1) from \(member.name)"
+            sentAt[content] = .now
+            sends.append(SentMessage(sequence: index + 1, step: String(format: "send at %.3f s", time), client: member.username, chat: chat, content: content))
+            socket.send(["command": "new_message", "message": .string(content)])
+            ticker?.sent.store(sends.count, ordering: .relaxed)
+        }
+        let sendingSeconds = Self.seconds(ContinuousClock.now - start)
+        let expectedPerChat = Dictionary(grouping: sends, by: \.chat).mapValues { Set($0.map(\.content)) }
+        for (_, chat, socket) in sockets {
+            let expected = expectedPerChat[chat] ?? []
+            _ = await socket.wait(timeout: settleTimeout) { frames in
+                frames.reduce(0) { $0 + ($1.frame["command"] == "new_message" ? 1 : 0) } >= expected.count
+            }
+        }
+        ticker?.stop()
+
+        // Measure.
+        var latency = LatencyHistogram()
+        var recording = Recording(scenario: "load")
+        recording.sends = sends
+        var stored: Set<String> = []
+        var deliveries = 0
+        for (member, chat, socket) in sockets {
+            var seen: [SeenMessage] = []
+            for received in socket.received where received.frame["command"] == "new_message" {
+                guard let content = received.frame["message"]?["content"]?.stringValue else { continue }
+                seen.append(SeenMessage(content: content))
+                deliveries += 1
+                if let sent = sentAt[content] { latency.record(received.at - sent) }
+                if content.hasSuffix("from \(member.name)") { stored.insert(content) }
+            }
+            for received in socket.received where received.frame["command"] == "error" {
+                errors.count("error frame: \(received.frame["error"]?.stringValue ?? "?")")
+            }
+            recording.sockets.append(SocketLog(client: member.username, chat: chat, openedAt: 0, received: seen))
+        }
+        if profile.checkHistory {
+            for (uuid, members) in chats {
+                guard let reader = members.first else { continue }
+                recording.histories.append(try await readHistory(uuid, as: reader, sequence: plan.count + 1))
+            }
+        }
+        for (_, _, socket) in sockets { await socket.close() }
+
+        let expectedDeliveries = sends.reduce(0) { total, sent in total + sockets.filter { $0.chat == sent.chat }.count }
+        return LoadReport(
+            profile: profile, seed: seed, server: baseURL, secondsSending: sendingSeconds,
+            messagesSent: sends.count, messagesStored: stored.count, deliveries: deliveries, expectedDeliveries: expectedDeliveries,
+            messagesPerSecond: Double(stored.count) / max(sendingSeconds, 0.001),
+            deliveriesPerSecond: Double(deliveries) / max(sendingSeconds, 0.001),
+            deliveryLatency: latency.summary, connectLatency: connect.summary, restLatency: rest.summary,
+            errors: errors.snapshot, violations: InvariantChecker().check(recording).map(\.description), thresholdFailures: []
+        )
+    }
+
+    // MARK: Set-up
+
+    private func signUp(runID: String, errors: ErrorCounter, rest: inout LatencyHistogram) async throws -> [Member] {
+        var members: [Member] = []
+        for index in 0..<profile.users {
+            let name = "user\(index)"
+            let email = "\(name).\(runID)@load.example.com"
+            var client = ChatClient(baseURL: baseURL)
+            let registered = try await client.register(email: email, password: "Load-pass-\(runID)!")
+            rest.record(registered.latency)
+            guard registered.status == 201, let token = registered.body?["key"]?.stringValue else {
+                errors.count("registration \(registered.status)")
+                continue
+            }
+            client = client.with(token: token)
+            let me = try await client.currentUser()
+            rest.record(me.latency)
+            guard let uuid = me.body?["uuid"]?.stringValue, let username = me.body?["username"]?.stringValue else {
+                errors.count("currentuser \(me.status)")
+                continue
+            }
+            members.append(Member(name: name, client: client, uuid: uuid, username: username))
+        }
+        guard members.count >= profile.groupSize else { throw SimulatorError("only \(members.count) users could sign up") }
+        return members
+    }
+
+    private func makeChats(
+        users: [Member], random: inout SeededRandom, errors: ErrorCounter, rest: inout LatencyHistogram
+    ) async throws -> [(String, [Member])] {
+        var friends: Set<String> = []
+        var chats: [(String, [Member])] = []
+        for index in 0..<profile.chats {
+            let owner = users[index % users.count]
+            var others = users.filter { $0.uuid != owner.uuid }
+            others.shuffle(using: &random)
+            let members = [owner] + others.prefix(profile.groupSize - 1)
+            let created = try await owner.client.createGroup(name: "load chat \(index)")
+            rest.record(created.latency)
+            guard let uuid = created.body?["uuid"]?.stringValue else {
+                errors.count("group creation \(created.status)")
+                continue
+            }
+            for member in members.dropFirst() {
+                let pair = [owner.uuid, member.uuid].sorted().joined(separator: "+")
+                if friends.insert(pair).inserted { try await befriend(owner, member, errors: errors, rest: &rest) }
+                let added = try await owner.client.addToChat(chatUUID: uuid, userUUID: member.uuid)
+                rest.record(added.latency)
+                if added.status != 200 { errors.count("add to chat \(added.status)") }
+            }
+            chats.append((uuid, members))
+        }
+        return chats
+    }
+
+    private func befriend(_ owner: Member, _ member: Member, errors: ErrorCounter, rest: inout LatencyHistogram) async throws {
+        let invited = try await owner.client.invite(userUUID: member.uuid)
+        rest.record(invited.latency)
+        let list = try await member.client.invitations()
+        rest.record(list.latency)
+        guard let id = list.body?.arrayValue?.first(where: { $0["first_user"]?.stringValue == owner.username })?["id"]?.intValue else {
+            errors.count("invitation missing (invite answered \(invited.status))")
+            return
+        }
+        let accepted = try await member.client.answerInvitation(id: id, accept: true)
+        rest.record(accepted.latency)
+        if accepted.status != 201 { errors.count("accept \(accepted.status)") }
+    }
+
+    private func readHistory(_ chat: String, as member: Member, sequence: Int) async throws -> HistoryLog {
+        let socket = try await ChatSocket(url: member.client.socketURL(chatUUID: chat))
+        var newestFirst: [SeenMessage] = []
+        var cursor: (String, Int64?) = ("0", nil)
+        while true {
+            let page = try await socket.fetch(stamp: cursor.0, id: cursor.1)
+            newestFirst += (page["messages"]?.arrayValue ?? []).compactMap { $0["content"]?.stringValue }.map { SeenMessage(content: $0) }
+            guard page["error"] != "NO MESSAGES", let stamp = page["last_message_time_stamp"]?.stringValue else { break }
+            cursor = (stamp, page["last_message_id"]?.intValue)
+        }
+        await socket.close()
+        return HistoryLog(sequence: sequence, step: "history at the end", client: member.username, chat: chat, newestFirst: newestFirst)
+    }
+
+    // MARK: Progress
+
+    /// Prints a status line every second while messages go out.
+    private final class Ticker: Sendable {
+        let sent = Atomic<Int>(0)
+        private let task = Mutex<Task<Void, Never>?>(nil)
+
+        func start(at start: ContinuousClock.Instant, sockets: [ChatSocket], report: @escaping @Sendable (String) -> Void) {
+            let ticking = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    let received = sockets.reduce(0) { $0 + $1.count }
+                    let elapsed = LoadRunner.seconds(ContinuousClock.now - start)
+                    report(String(format: "[%5.1f s] sent %d  received %d frames", elapsed, self.sent.load(ordering: .relaxed), received))
+                }
+            }
+            task.withLock { $0 = ticking }
+        }
+
+        func stop() {
+            task.withLock { $0?.cancel() }
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// Errors by kind, counted from any task.
+final class ErrorCounter: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    func count(_ kind: String) {
+        counts.withLock { $0[kind, default: 0] += 1 }
+    }
+
+    var snapshot: [String: Int] {
+        counts.withLock { $0 }
+    }
+}

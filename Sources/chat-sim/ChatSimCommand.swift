@@ -1,0 +1,140 @@
+import ArgumentParser
+import ChatSimulator
+import Foundation
+
+/// `chat-sim`: scripted virtual users against a chat server.
+@main
+struct ChatSimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat-sim",
+        abstract: "Virtual users for chat servers: conformance scenarios and load profiles.",
+        discussion: """
+            Every virtual user is a real REST client and a real WebSocket client speaking only the
+            wire contract, so any server that speaks it can be tested. Without --server, the
+            back-end is started in this process on a temporary SQLite file.
+
+            Examples:
+              chat-sim run fixtures/scenarios                  every scenario, in-process server
+              chat-sim run fixtures/scenarios/group-chat.yaml --server http://127.0.0.1:8000
+              chat-sim load --users 50 --rate 200 --duration 30 --report load.json
+            """,
+        subcommands: [Run.self, Load.self]
+    )
+}
+
+/// Options shared by `run` and `load`.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "URL of the server to test, e.g. http://127.0.0.1:8000. Omitted: start one in-process.")
+    var server: String?
+
+    @Option(help: "Seed of names and messages: the same seed replays the same users, chats and messages.")
+    var seed: UInt64?
+
+    @Option(help: "Folder holding google/ (the fake issuer's test keys). Default: ./fixtures")
+    var fixtures: String = "fixtures"
+
+    var googleKeys: URL { URL(fileURLWithPath: fixtures).appendingPathComponent("google") }
+
+    /// The seed to use, announced so a failing run can be replayed.
+    func resolvedSeed() -> UInt64 {
+        seed ?? UInt64.random(in: 1...UInt64(Int64.max))
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run scenario files (or every scenario in a folder) and check every invariant.",
+        discussion: "Exit status: 0 when every scenario holds, 1 when any invariant or contract check fails."
+    )
+
+    @Argument(help: "Scenario files (.yaml) or folders of them.")
+    var paths: [String]
+
+    @Option(help: "Break the in-process server on purpose (drop, duplicate or reorder broadcasts) to see the checks fail.")
+    var injectFault: FaultyChannelLayer.Fault?
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let seed = options.resolvedSeed()
+        let files = try Scenario.files(in: paths)
+        guard !files.isEmpty else { throw ValidationError("no .yaml scenario in \(paths.joined(separator: ", "))") }
+        print("chat-sim: \(files.count) scenario(s), seed \(seed), server \(options.server ?? "in-process (SQLite)")")
+        if injectFault != nil, options.server != nil { throw ValidationError("--inject-fault works on the in-process server only") }
+        let results = try await ScenarioSuite(files: files, seed: seed, fault: injectFault).run(serverURL: options.server, googleKeys: options.googleKeys) { result in
+            let verdict = result.violations.isEmpty ? "ok  " : "FAIL"
+            print("\(verdict) \(result.scenario): \(result.steps) steps, \(result.messages) messages, \(Self.format(result.duration))")
+            for violation in result.violations.prefix(20) { print("     \(violation)") }
+            if result.violations.count > 20 { print("     … and \(result.violations.count - 20) more") }
+        }
+        let failed = results.filter { !$0.violations.isEmpty }
+        print(failed.isEmpty ? "all \(results.count) scenario(s) passed" : "\(failed.count) of \(results.count) scenario(s) failed; replay with --seed \(seed)")
+        if !failed.isEmpty { throw ExitCode(1) }
+    }
+
+    static func format(_ duration: Duration) -> String {
+        String(format: "%.2f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+    }
+}
+
+struct Load: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a load profile and report latency, throughput and errors.",
+        discussion: """
+            Messages are sent on schedule (open model), whether or not the server keeps up. Exit
+            status: 0 when every invariant holds and every threshold is met, 1 otherwise.
+            """
+    )
+
+    @Option(help: "A load profile (YAML with users, chats, groupSize, rate, rampUp, duration); flags override it.")
+    var profile: String?
+
+    @Option(help: "Virtual users.") var users: Int?
+    @Option(help: "Group chats.") var chats: Int?
+    @Option(help: "Members per group chat.") var groupSize: Int?
+    @Option(help: "Messages per second over all chats (after ramp-up).") var rate: Double?
+    @Option(help: "Seconds to ramp up to the rate.") var rampUp: Double?
+    @Option(help: "Seconds of sending.") var duration: Double?
+
+    @Option(help: "Write the JSON report to this file.") var report: String?
+    @Option(help: "Fail when the p99 send-to-delivery latency exceeds this many milliseconds.") var maxP99: Double?
+    @Option(help: "Fail when fewer messages per second than this were stored and broadcast.") var minRate: Double?
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        var shape = try profile.map { try LoadProfile.load(path: $0) } ?? LoadProfile()
+        if let users { shape.users = users }
+        if let chats { shape.chats = chats }
+        if let groupSize { shape.groupSize = groupSize }
+        if let rate { shape.rate = rate }
+        if let rampUp { shape.rampUp = rampUp }
+        if let duration { shape.duration = duration }
+        do { try shape.validate() } catch let error as SimulatorError { throw ValidationError(error.description) }
+
+        let seed = options.resolvedSeed()
+        let server = options.server == nil ? try await InProcessServer.start(googleKeys: options.googleKeys) : nil
+        let interactive = isatty(STDERR_FILENO) != 0
+        var result = try await LoadRunner(profile: shape, seed: seed, baseURL: options.server ?? server!.baseURL).run { line in
+            FileHandle.standardError.write(Data(((interactive ? "\r" : "") + line + (interactive ? "" : "\n")).utf8))
+        }
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+        await server?.stop()
+        if let maxP99, result.deliveryLatency.p99 > maxP99 {
+            result.thresholdFailures.append(String(format: "p99 latency %.2f ms > %.2f ms", result.deliveryLatency.p99, maxP99))
+        }
+        if let minRate, result.messagesPerSecond < minRate {
+            result.thresholdFailures.append(String(format: "rate %.1f msg/s < %.1f msg/s", result.messagesPerSecond, minRate))
+        }
+        print(result.summary)
+        if let report {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(result).write(to: URL(fileURLWithPath: report))
+            print("report written to \(report)")
+        }
+        if !result.passed { throw ExitCode(1) }
+    }
+}
+
+extension FaultyChannelLayer.Fault: ExpressibleByArgument {}

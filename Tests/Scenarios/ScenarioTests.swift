@@ -1,0 +1,51 @@
+import ChatBackend
+import ChatSimulator
+import Foundation
+import Testing
+
+/// Every scenario file, run by the simulator against the in-process server on SQLite: the
+/// project's conformance suite.
+@Suite("Scenarios")
+struct ScenarioTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../fixtures").standardized
+    static let files = (try? Scenario.files(in: [root.appendingPathComponent("scenarios").path])) ?? []
+
+    @Test("the scenario folder is not empty")
+    func folder() {
+        #expect(Self.files.count >= 7)
+    }
+
+    @Test("scenario", arguments: files)
+    func scenario(file: URL) async throws {
+        let results = try await ScenarioSuite(files: [file], seed: 20_261_126).run(
+            serverURL: nil, googleKeys: Self.root.appendingPathComponent("google"), report: { _ in }
+        )
+        let result = try #require(results.first)
+        #expect(result.violations.isEmpty, "\(result.violations.map(\.description).joined(separator: "\n"))")
+        #expect(result.steps > 0)
+    }
+
+    @Test("a server that breaks its broadcasts fails the run", arguments: FaultyChannelLayer.Fault.allCases)
+    func faultyServer(fault: FaultyChannelLayer.Fault) async throws {
+        let file = Self.root.appendingPathComponent("scenarios/group-chat.yaml")
+        let results = try await ScenarioSuite(files: [file], seed: 7, fault: fault).run(
+            serverURL: nil, googleKeys: Self.root.appendingPathComponent("google"), report: { _ in }
+        )
+        let kinds = Set(results.flatMap(\.violations).map(\.kind))
+        switch fault {
+        case .drop: #expect(kinds.contains(.lost))
+        case .duplicate: #expect(kinds.contains(.duplicated))
+        case .reorder: #expect(kinds.contains(.reordered) || kinds.contains(.historyOrder))
+        }
+    }
+
+    @Test("the same seed gives the same users and messages")
+    func replay() async throws {
+        let file = Self.root.appendingPathComponent("scenarios/private-chat-lifecycle.yaml")
+        let keys = Self.root.appendingPathComponent("google")
+        let first = try await ScenarioSuite(files: [file], seed: 99).run(serverURL: nil, googleKeys: keys, report: { _ in })
+        let second = try await ScenarioSuite(files: [file], seed: 99).run(serverURL: nil, googleKeys: keys, report: { _ in })
+        #expect(first.map(\.sentContents) == second.map(\.sentContents))
+        #expect(first.first?.sentContents.isEmpty == false)
+    }
+}
