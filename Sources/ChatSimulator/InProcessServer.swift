@@ -13,15 +13,23 @@ public final class InProcessServer: Sendable {
     private let services: ServiceGroup
     private let task: Task<Void, any Error>
     private let databasePath: String
+    private let ownsIssuer: Bool
 
     /// The client ID the in-process server accepts Google tokens for.
     public static let googleClientID = "chat-sim.apps.googleusercontent.com"
 
     /// Starts the server; `configure` may change the configuration (tests inject faults with it).
+    /// `issuer`: a fake Google issuer to trust (nodes of one deployment share one); nil starts one.
     public static func start(
-        googleKeys: URL, logLevel: Logger.Level = .warning, configure: (inout AppConfiguration) -> Void = { _ in }
+        googleKeys: URL, issuer sharedIssuer: FakeGoogleIssuer? = nil, logLevel: Logger.Level = .warning,
+        configure: (inout AppConfiguration) -> Void = { _ in }
     ) async throws -> InProcessServer {
-        let issuer = try await FakeGoogleIssuer.start(keysDirectory: googleKeys)
+        let issuer: FakeGoogleIssuer
+        if let sharedIssuer {
+            issuer = sharedIssuer
+        } else {
+            issuer = try await FakeGoogleIssuer.start(keysDirectory: googleKeys)
+        }
         let databasePath = FileManager.default.temporaryDirectory.appendingPathComponent("chat-sim-\(UUID().uuidString).sqlite3").path
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         var configuration = AppConfiguration()
@@ -41,23 +49,28 @@ public final class InProcessServer: Sendable {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw SimulatorError("the in-process server did not start") }
         return InProcessServer(
-            baseURL: "http://127.0.0.1:\(port)", google: (issuer, googleClientID), services: services, task: task, databasePath: databasePath
+            baseURL: "http://127.0.0.1:\(port)", google: (issuer, googleClientID), services: services, task: task,
+            databasePath: databasePath, ownsIssuer: sharedIssuer == nil
         )
     }
 
-    private init(baseURL: String, google: (issuer: FakeGoogleIssuer, clientID: String), services: ServiceGroup, task: Task<Void, any Error>, databasePath: String) {
+    private init(
+        baseURL: String, google: (issuer: FakeGoogleIssuer, clientID: String), services: ServiceGroup, task: Task<Void, any Error>,
+        databasePath: String, ownsIssuer: Bool
+    ) {
         self.baseURL = baseURL
         self.google = google
         self.services = services
         self.task = task
         self.databasePath = databasePath
+        self.ownsIssuer = ownsIssuer
     }
 
     /// Shuts the server down gracefully and removes its database.
     public func stop() async {
         await services.triggerGracefulShutdown()
         _ = try? await task.value
-        await google.issuer.stop()
+        if ownsIssuer { await google.issuer.stop() }
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
     }
 

@@ -1,3 +1,4 @@
+import ChatBackend
 import Foundation
 
 /// Runs scenario files against a server (a URL, or one started in-process) and reports what broke.
@@ -6,31 +7,54 @@ public struct ScenarioSuite: Sendable {
     public var seed: UInt64
     /// A fault to inject into the in-process server's broadcasts, to prove the checks catch it.
     public var fault: FaultyChannelLayer.Fault?
+    /// For servers on a URL: a port to serve the fake Google issuer on, which they were started
+    /// to trust (`GOOGLE_JWKS_URL=http://127.0.0.1:<port>/oauth2/v3/certs`), and the client ID they accept.
+    public var externalGoogle: (port: Int, clientID: String)?
+    /// Where the in-process server keeps its state (tests run the suite on each backend).
+    public var backend = TestBackend.sqlite
 
-    public init(files: [URL], seed: UInt64, fault: FaultyChannelLayer.Fault? = nil) {
+    public init(files: [URL], seed: UInt64, fault: FaultyChannelLayer.Fault? = nil, backend: TestBackend = .sqlite) {
         self.files = files
         self.seed = seed
         self.fault = fault
+        self.backend = backend
     }
 
     /// Runs each scenario in turn; `report` is told of each result as it comes.
-    public func run(serverURL: String?, googleKeys: URL, report: @Sendable (ScenarioResult) -> Void) async throws -> [ScenarioResult] {
+    /// `serverURLs`: the nodes of the server under test; empty: start one in-process.
+    public func run(serverURLs: [String], googleKeys: URL, report: @Sendable (ScenarioResult) -> Void) async throws -> [ScenarioResult] {
         let scenarios = try files.map(Scenario.load)
         let fault = self.fault
-        let server = serverURL == nil
-            ? try await InProcessServer.start(googleKeys: googleKeys) { configuration in
+        var storage = AppConfiguration()
+        if serverURLs.isEmpty {
+            storage.database = try await backend.freshDatabase()
+            try backend.configureChannelLayer(&storage)
+        }
+        let server = serverURLs.isEmpty
+            ? try await InProcessServer.start(googleKeys: googleKeys) { [storage] configuration in
+                configuration.database = storage.database
+                configuration.redisURL = storage.redisURL
+                configuration.redisChannelPrefix = storage.redisChannelPrefix
                 if let fault { configuration.wrapChannelLayer = { FaultyChannelLayer(wrapping: $0, fault: fault) } }
             }
             : nil
+        var google = server?.google
+        var externalIssuer: FakeGoogleIssuer?
+        if server == nil, let external = externalGoogle {
+            let issuer = try await FakeGoogleIssuer.start(keysDirectory: googleKeys, port: external.port)
+            externalIssuer = issuer
+            google = (issuer, external.clientID)
+        }
         var results: [ScenarioResult] = []
         for scenario in scenarios {
-            var environment = ScenarioEnvironment(baseURL: serverURL ?? server!.baseURL, seed: seed)
-            environment.google = server?.google
+            var environment = ScenarioEnvironment(baseURLs: server.map { [$0.baseURL] } ?? serverURLs, seed: seed)
+            environment.google = google
             let result = await ScenarioRunner(scenario: scenario, environment: environment).run()
             report(result)
             results.append(result)
         }
         await server?.stop()
+        await externalIssuer?.stop()
         return results
     }
 }

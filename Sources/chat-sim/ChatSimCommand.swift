@@ -24,8 +24,13 @@ struct ChatSimCommand: AsyncParsableCommand {
 
 /// Options shared by `run` and `load`.
 struct ServerOptions: ParsableArguments {
-    @Option(help: "URL of the server to test, e.g. http://127.0.0.1:8000. Omitted: start one in-process.")
+    @Option(help: "URL of the server to test, e.g. http://127.0.0.1:8000; several nodes comma-separated (users are spread over them). Omitted: start one in-process.")
     var server: String?
+
+    /// The nodes named by `--server`.
+    var serverURLs: [String] {
+        server.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+    }
 
     @Option(help: "Seed of names and messages: the same seed replays the same users, chats and messages.")
     var seed: UInt64?
@@ -50,6 +55,12 @@ struct Run: AsyncParsableCommand {
     @Argument(help: "Scenario files (.yaml) or folders of them.")
     var paths: [String]
 
+    @Option(help: "With --server: serve the fake Google issuer on this port (start the server with GOOGLE_JWKS_URL=http://127.0.0.1:<port>/oauth2/v3/certs, GOOGLE_TOKENINFO_URL=http://127.0.0.1:<port>/tokeninfo).")
+    var fakeGooglePort: Int?
+
+    @Option(help: "With --fake-google-port: the Google client ID the server accepts (GOOGLE_CLIENT_IDS).")
+    var googleClientID = "chat-sim.apps.googleusercontent.com"
+
     @Option(help: "Break the in-process server on purpose (drop, duplicate or reorder broadcasts) to see the checks fail.")
     var injectFault: FaultyChannelLayer.Fault?
 
@@ -61,7 +72,9 @@ struct Run: AsyncParsableCommand {
         guard !files.isEmpty else { throw ValidationError("no .yaml scenario in \(paths.joined(separator: ", "))") }
         print("chat-sim: \(files.count) scenario(s), seed \(seed), server \(options.server ?? "in-process (SQLite)")")
         if injectFault != nil, options.server != nil { throw ValidationError("--inject-fault works on the in-process server only") }
-        let results = try await ScenarioSuite(files: files, seed: seed, fault: injectFault).run(serverURL: options.server, googleKeys: options.googleKeys) { result in
+        var suite = ScenarioSuite(files: files, seed: seed, fault: injectFault)
+        suite.externalGoogle = fakeGooglePort.map { ($0, googleClientID) }
+        let results = try await suite.run(serverURLs: options.serverURLs, googleKeys: options.googleKeys) { result in
             let verdict = result.violations.isEmpty ? "ok  " : "FAIL"
             print("\(verdict) \(result.scenario): \(result.steps) steps, \(result.messages) messages, \(Self.format(result.duration))")
             for violation in result.violations.prefix(20) { print("     \(violation)") }
@@ -113,9 +126,9 @@ struct Load: AsyncParsableCommand {
         do { try shape.validate() } catch let error as SimulatorError { throw ValidationError(error.description) }
 
         let seed = options.resolvedSeed()
-        let server = options.server == nil ? try await InProcessServer.start(googleKeys: options.googleKeys) : nil
+        let server = options.serverURLs.isEmpty ? try await InProcessServer.start(googleKeys: options.googleKeys) : nil
         let interactive = isatty(STDERR_FILENO) != 0
-        var result = try await LoadRunner(profile: shape, seed: seed, baseURL: options.server ?? server!.baseURL).run { line in
+        var result = try await LoadRunner(profile: shape, seed: seed, baseURLs: server.map { [$0.baseURL] } ?? options.serverURLs).run { line in
             FileHandle.standardError.write(Data(((interactive ? "\r" : "") + line + (interactive ? "" : "\n")).utf8))
         }
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }

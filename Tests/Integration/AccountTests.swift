@@ -1,6 +1,6 @@
 import ChatBackend
 import Foundation
-import SQLiteNIO
+import Logging
 import Testing
 
 @Suite("Accounts")
@@ -130,12 +130,16 @@ struct AccountTests {
 
     @Test("a leaked database holds neither passwords nor usable tokens")
     func secretsAtRest() async throws {
-        let path = TestServer.temporaryDatabasePath()
-        let alice = try await TestServer.run(databasePath: path) { try await $0.register("alice") }
-        let connection = try await SQLiteConnection.open(storage: .file(path: path))
-        let tokens = try await connection.query("SELECT key_hash FROM auth_tokens").compactMap { $0.column("key_hash")?.string }
-        let hashes = try await connection.query("SELECT password_hash FROM users").compactMap { $0.column("password_hash")?.string }
-        try await connection.close()
+        let location = try await TestServer.freshDatabase()
+        let alice = try await TestServer.run(database: location) { try await $0.register("alice") }
+        let database: any SQLDatabase = switch location {
+        case .sqliteFile(let path): try await SQLiteDatabase.open(path: path, logger: Logger(label: "test"))
+        case .postgres(let url): try PostgresDatabase(url: url, logger: Logger(label: "test"))
+        case .sqliteMemory: throw TestFailure("a memory database cannot be reopened")
+        }
+        let tokens = try await database.query("SELECT key_hash FROM auth_tokens").map { try $0.string("key_hash") }
+        let hashes = try await database.query("SELECT password_hash FROM users").map { try $0.string("password_hash") }
+        try await database.close()
         #expect(tokens.count == 1)
         #expect(!tokens.contains(alice.token))
         #expect(hashes.allSatisfy { $0.hasPrefix("$2b$") && !$0.contains("Pr0be") })

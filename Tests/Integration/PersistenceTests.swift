@@ -5,8 +5,8 @@ import Testing
 struct PersistenceTests {
     @Test("a restart on the same SQLite file keeps accounts, tokens, friends, chats and messages")
     func restart() async throws {
-        let path = TestServer.temporaryDatabasePath()
-        let (alice, bob, chat) = try await TestServer.run(databasePath: path) { server in
+        let database = try await TestServer.freshDatabase()
+        let (alice, bob, chat) = try await TestServer.run(database: database) { server in
             let alice = try await server.register("alice")
             let bob = try await server.register("bob")
             let chat = try await server.befriend(alice, bob)
@@ -16,7 +16,7 @@ struct PersistenceTests {
             await socket.close()
             return (alice, bob, chat)
         }
-        try await TestServer.run(databasePath: path) { server in
+        try await TestServer.run(database: database) { server in
             #expect(try await server.get("/api/user/currentuser/", token: alice.token).json["username"] == "alice")
             #expect(try await server.post("/api/rest-auth/login/", json: ["email": "bob@example.com", "password": "Pr0be-pass-2020"]).status == .ok)
             #expect(try await server.get("/api/user/friends/", token: bob.token).json.firstResult?["username"] == "alice")

@@ -17,8 +17,8 @@ struct ScenarioTests {
 
     @Test("scenario", arguments: files)
     func scenario(file: URL) async throws {
-        let results = try await ScenarioSuite(files: [file], seed: 20_261_126).run(
-            serverURL: nil, googleKeys: Self.root.appendingPathComponent("google"), report: { _ in }
+        let results = try await ScenarioSuite(files: [file], seed: 20_261_126, backend: TestBackend.current).run(
+            serverURLs: [], googleKeys: Self.root.appendingPathComponent("google"), report: { _ in }
         )
         let result = try #require(results.first)
         #expect(result.violations.isEmpty, "\(result.violations.map(\.description).joined(separator: "\n"))")
@@ -28,8 +28,8 @@ struct ScenarioTests {
     @Test("a server that breaks its broadcasts fails the run", arguments: FaultyChannelLayer.Fault.allCases)
     func faultyServer(fault: FaultyChannelLayer.Fault) async throws {
         let file = Self.root.appendingPathComponent("scenarios/group-chat.yaml")
-        let results = try await ScenarioSuite(files: [file], seed: 7, fault: fault).run(
-            serverURL: nil, googleKeys: Self.root.appendingPathComponent("google"), report: { _ in }
+        let results = try await ScenarioSuite(files: [file], seed: 7, fault: fault, backend: TestBackend.current).run(
+            serverURLs: [], googleKeys: Self.root.appendingPathComponent("google"), report: { _ in }
         )
         let kinds = Set(results.flatMap(\.violations).map(\.kind))
         switch fault {
@@ -43,8 +43,8 @@ struct ScenarioTests {
     func replay() async throws {
         let file = Self.root.appendingPathComponent("scenarios/private-chat-lifecycle.yaml")
         let keys = Self.root.appendingPathComponent("google")
-        let first = try await ScenarioSuite(files: [file], seed: 99).run(serverURL: nil, googleKeys: keys, report: { _ in })
-        let second = try await ScenarioSuite(files: [file], seed: 99).run(serverURL: nil, googleKeys: keys, report: { _ in })
+        let first = try await ScenarioSuite(files: [file], seed: 99, backend: TestBackend.current).run(serverURLs: [], googleKeys: keys, report: { _ in })
+        let second = try await ScenarioSuite(files: [file], seed: 99, backend: TestBackend.current).run(serverURLs: [], googleKeys: keys, report: { _ in })
         #expect(first.map(\.sentContents) == second.map(\.sentContents))
         #expect(first.first?.sentContents.isEmpty == false)
     }

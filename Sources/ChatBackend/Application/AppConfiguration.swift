@@ -9,6 +9,11 @@ public struct AppConfiguration: Sendable {
     public var port = 8000
     /// Where the state lives.
     public var database = DatabaseLocation.sqliteFile("chat.sqlite3")
+    /// `redis://host:port` of the channel layer shared by several nodes; nil: in-process (one node).
+    public var redisURL: String?
+    /// Redis channel names start with this: nodes of one deployment share it; deployments sharing
+    /// one Redis (test runs) each need their own.
+    public var redisChannelPrefix = "chat"
     /// Account behaviour (bcrypt cost, mandatory e-mail verification, ...).
     public var accounts = AccountSettings()
     /// Google sign-in (off until client IDs are set).
@@ -34,6 +39,12 @@ public struct AppConfiguration: Sendable {
         var configuration = AppConfiguration()
         if let url = environment["DATABASE_URL"], !url.isEmpty {
             configuration.database = try DatabaseLocation(url: url)
+        }
+        if let url = environment["REDIS_URL"], !url.isEmpty {
+            configuration.redisURL = url
+        }
+        if let prefix = environment["REDIS_CHANNEL_PREFIX"], !prefix.isEmpty {
+            configuration.redisChannelPrefix = prefix
         }
         if let level = environment["LOG_LEVEL"], !level.isEmpty {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
@@ -74,6 +85,8 @@ public enum DatabaseLocation: Sendable, Equatable {
     case sqliteFile(String)
     /// An SQLite database in memory, gone when the server stops.
     case sqliteMemory
+    /// A PostgreSQL database: `postgres://user:password@host:port/database`.
+    case postgres(String)
 
     /// Parses `sqlite:///absolute/path`, `sqlite://relative/path`, `sqlite::memory:` or a bare file path.
     public init(url: String) throws {
@@ -84,11 +97,11 @@ public enum DatabaseLocation: Sendable, Equatable {
             guard !path.isEmpty else { throw ConfigurationError("DATABASE_URL 'sqlite://' names no file") }
             self = .sqliteFile(path)
         } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            throw ConfigurationError("DATABASE_URL: PostgreSQL is not supported by this build yet; use sqlite:///path/file.sqlite3")
+            self = .postgres(url)
         } else if !url.contains("://") {
             self = .sqliteFile(url)
         } else {
-            throw ConfigurationError("DATABASE_URL must be sqlite:///path/file.sqlite3 or sqlite::memory:; got '\(url)'")
+            throw ConfigurationError("DATABASE_URL must be sqlite:///path/file.sqlite3, sqlite::memory: or postgres://user:password@host:port/database; got '\(url)'")
         }
     }
 }

@@ -13,14 +13,15 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
 
     let database = try await openDatabase(configuration.database, logger: logger)
     try await Migrations.apply(to: database, logger: logger)
-    let services = makeServices(configuration, database: database, logger: logger)
+    let services = try makeServices(configuration, database: database, logger: logger)
 
     let hostname = configuration.hostname
     return Application(
         router: services.httpRouter(),
         server: .chatServer(webSocket: .init(maxFrameSize: Limits.socketFrameBytes), acceptSocket: services.acceptSocket),
         configuration: .init(address: .hostname(hostname, port: configuration.port), serverName: "chat-server"),
-        services: [DatabaseCloser(database: database, logger: logger)],
+        // Started in order and stopped in reverse, after the server: requests in flight keep both.
+        services: [DatabaseService(database: database, logger: logger)] + services.backgroundServices,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logger.notice("chat-server listening on \(hostname):\(port)")
@@ -32,9 +33,17 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
 
 /// The services the application serves with, over an open database. Kept apart from
 /// `buildApplication` so tests can build the HTTP router (and list its routes) without serving.
-func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, logger: Logger) -> ChatServices {
+func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, logger: Logger) throws -> ChatServices {
     let hub = ChatHub()
-    let channelLayer = LocalChannelLayer(hub: hub)
+    var backgroundServices: [any Service] = []
+    let channelLayer: any ChannelLayer
+    if let redisURL = configuration.redisURL {
+        let redis = try RedisChannelLayer(url: redisURL, channelPrefix: configuration.redisChannelPrefix, hub: hub, logger: logger)
+        backgroundServices.append(redis)
+        channelLayer = redis
+    } else {
+        channelLayer = LocalChannelLayer(hub: hub)
+    }
     return ChatServices(
         store: ChatStore(database: database, clock: configuration.clock),
         accounts: configuration.accounts,
@@ -43,7 +52,7 @@ func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, 
         google: configuration.google.clientIDs.isEmpty ? nil : GoogleTokenVerifier(settings: configuration.google),
         hub: hub,
         channelLayer: configuration.wrapChannelLayer?(channelLayer) ?? channelLayer,
-        sequencer: ChatSequencer()
+        backgroundServices: backgroundServices
     )
 }
 
@@ -51,19 +60,18 @@ private func openDatabase(_ location: DatabaseLocation, logger: Logger) async th
     switch location {
     case .sqliteFile(let path): try await SQLiteDatabase.open(path: path, logger: logger)
     case .sqliteMemory: try await SQLiteDatabase.open(path: nil, logger: logger)
+    case .postgres(let url): try PostgresDatabase(url: url, logger: logger)
     }
 }
 
-/// Closes the database once the server has stopped serving (services stop in reverse order).
-private struct DatabaseCloser: Service {
+/// Keeps the database serving while the server runs, and closes it once the server has stopped
+/// (services stop in reverse order, so in-flight requests still have their database).
+private struct DatabaseService: Service {
     let database: any SQLDatabase
     let logger: Logger
 
     func run() async throws {
-        try? await gracefulShutdown()
-        // Detached: the service's own task may be cancelled by now, and the close must still happen.
-        let database = self.database
-        try await Task.detached { try await database.close() }.value
+        try await database.serve()
         logger.info("database closed")
     }
 }

@@ -1,6 +1,7 @@
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import ServiceLifecycle
 
 /// The parts of a running server that routes and sockets share, and the routers built from them.
 struct ChatServices: Sendable {
@@ -11,7 +12,8 @@ struct ChatServices: Sendable {
     let google: GoogleTokenVerifier?
     let hub: ChatHub
     let channelLayer: any ChannelLayer
-    let sequencer: ChatSequencer
+    /// What must run beside the server (the Redis subscriber).
+    let backgroundServices: [any Service]
 
     /// Every REST route of the contract.
     func httpRouter() -> Router<ChatRequestContext> {
@@ -45,7 +47,7 @@ struct ChatServices: Sendable {
             return .refuse(.detail(.serviceUnavailable, "The service is temporarily unavailable; try again shortly."))
         }
         let session = ChatSocketSession(
-            user: user, chat: chat, store: store, channelLayer: channelLayer, hub: hub, sequencer: sequencer, logger: logger
+            user: user, chat: chat, store: store, channelLayer: channelLayer, hub: hub, logger: logger
         )
         return .accept { inbound, outbound, context in
             await session.run(inbound: inbound, outbound: outbound, shutdown: context.shutdown)

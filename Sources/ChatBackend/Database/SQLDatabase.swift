@@ -71,13 +71,37 @@ public protocol SQLDatabase: Sendable {
     var dialect: SQLDialect { get }
 
     /// Runs `body` on a connection outside any explicit transaction.
-    func withConnection<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
 
     /// Runs `body` in a transaction, committed when it returns and rolled back when it throws.
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
+
+    /// Runs `body` on one connection while holding a lock on `lockKey` that every server node
+    /// sharing the database respects. Storing a chat's message and publishing it happen under the
+    /// chat's lock, so every node publishes a chat's messages in the order they were committed.
+    func withExclusiveConnection<T: Sendable>(lockKey: Int64, _ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
+
+    /// Keeps the database working while the server runs (a connection pool needs a task), until
+    /// graceful shutdown; then closes it.
+    func serve() async throws
 
     /// Closes the database; nothing may use it afterwards.
     func close() async throws
+}
+
+extension SQLConnection {
+    /// Runs `body` in a transaction on this connection: committed when it returns, rolled back when it throws.
+    public func inTransaction<T>(_ body: () async throws -> T) async throws -> T {
+        _ = try await query("BEGIN", [])
+        do {
+            let result = try await body()
+            _ = try await query("COMMIT", [])
+            return result
+        } catch {
+            _ = try? await query("ROLLBACK", [])
+            throw error
+        }
+    }
 }
 
 extension SQLDatabase {
@@ -93,12 +117,28 @@ public struct SQLDialect: Sendable {
     public var autoIncrementPrimaryKey: String
     /// Operator for a case-insensitive `LIKE`.
     public var caseInsensitiveLike: String
+    /// The function giving the larger of two values.
+    public var greatest: String
 
-    /// SQLite: `LIKE` is already case-insensitive for ASCII.
+    /// SQLite: `LIKE` is already case-insensitive for ASCII; two-argument `MAX` is scalar.
     public static let sqlite = SQLDialect(
         autoIncrementPrimaryKey: "INTEGER PRIMARY KEY AUTOINCREMENT",
-        caseInsensitiveLike: "LIKE"
+        caseInsensitiveLike: "LIKE",
+        greatest: "MAX"
     )
+
+    /// PostgreSQL.
+    public static let postgres = SQLDialect(
+        autoIncrementPrimaryKey: "BIGSERIAL PRIMARY KEY",
+        caseInsensitiveLike: "ILIKE",
+        greatest: "GREATEST"
+    )
+}
+
+/// A write the database refused because it would duplicate a unique value (a race the store's
+/// own checks lost): the store turns it into the matching conflict.
+public struct SQLUniqueViolation: Error {
+    public init() {}
 }
 
 /// The database cannot be reached right now; requests answer 503 and the server keeps running.

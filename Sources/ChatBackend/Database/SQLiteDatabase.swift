@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import SQLiteNIO
+import ServiceLifecycle
 
 /// The embedded database: one SQLite file (or memory), one connection.
 ///
@@ -35,25 +36,28 @@ public final class SQLiteDatabase: SQLDatabase {
         return database
     }
 
-    public func withConnection<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await mutex.withLock {
             try await body(Statements(connection: connection))
         }
     }
 
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await mutex.withLock {
             let statements = Statements(connection: connection)
-            _ = try await statements.query("BEGIN IMMEDIATE", [])
-            do {
-                let result = try await body(statements)
-                _ = try await statements.query("COMMIT", [])
-                return result
-            } catch {
-                _ = try? await statements.query("ROLLBACK", [])
-                throw error
-            }
+            return try await statements.inTransaction { try await body(statements) }
         }
+    }
+
+    /// One connection behind one lock is exclusive already: the key needs no lock of its own.
+    public func withExclusiveConnection<T: Sendable>(lockKey: Int64, _ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await withConnection(body)
+    }
+
+    public func serve() async throws {
+        try? await gracefulShutdown()
+        // Detached: the serving task may be cancelled by now, and the close must still happen.
+        try await Task.detached { try await self.close() }.value
     }
 
     public func close() async throws {

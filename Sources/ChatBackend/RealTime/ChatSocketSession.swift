@@ -10,7 +10,6 @@ struct ChatSocketSession {
     let store: ChatStore
     let channelLayer: any ChannelLayer
     let hub: ChatHub
-    let sequencer: ChatSequencer
     let logger: Logger
 
     /// Serves the socket until the client leaves, the server shuts down, or the client reads too slowly.
@@ -80,23 +79,21 @@ struct ChatSocketSession {
         }
     }
 
-    /// Stores the message, then publishes it; both in the chat's order.
+    /// Stores the message, then publishes it, in the chat's order.
     private func post(_ content: String, outbox: ChatHub.Outbox) async {
-        await sequencer.inOrder(chatID: chat.id) {
-            let message: Message
-            do {
-                message = try await store.addMessage(chatID: chat.id, authorID: user.id, content: content)
-            } catch {
-                logger.error("storing a message failed", metadata: ["error": "\(error)"])
-                outbox.yield(SocketFrameError("the message was not stored; send it again").frame)
-                return
+        let (chatID, channelLayer, logger) = (chat.id, self.channelLayer, self.logger)
+        do {
+            _ = try await store.addMessage(chatID: chat.id, authorID: user.id, content: content) { message in
+                do {
+                    try await channelLayer.publish(chatID: chatID, frame: ServerFrame.newMessage(message))
+                } catch {
+                    // Committed already: readers catch up with fetch_messages.
+                    logger.warning("publishing a stored message failed", metadata: ["error": "\(error)", "message": "\(message.id)"])
+                }
             }
-            do {
-                try await channelLayer.publish(chatID: chat.id, frame: ServerFrame.newMessage(message))
-            } catch {
-                // Committed already: readers catch up with fetch_messages.
-                logger.warning("publishing a stored message failed", metadata: ["error": "\(error)", "message": "\(message.id)"])
-            }
+        } catch {
+            logger.error("storing a message failed", metadata: ["error": "\(error)"])
+            outbox.yield(SocketFrameError("the message was not stored; send it again").frame)
         }
     }
 }

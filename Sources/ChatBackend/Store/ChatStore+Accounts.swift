@@ -7,7 +7,18 @@ extension ChatStore {
         email: String, username: String, passwordHash: String?, emailVerified: Bool = false, googleSubject: String? = nil
     ) async throws -> User {
         let now = clock().microseconds
-        return try await database.transaction { connection in
+        do {
+            return try await insertUser(email: email, username: username, passwordHash: passwordHash, emailVerified: emailVerified, googleSubject: googleSubject, now: now)
+        } catch is SQLUniqueViolation {
+            // A concurrent registration won the race between our check and our insert.
+            throw try await user(email: email) != nil ? StoreConflict.emailTaken : StoreConflict.usernameTaken
+        }
+    }
+
+    private func insertUser(
+        email: String, username: String, passwordHash: String?, emailVerified: Bool, googleSubject: String?, now: Int64
+    ) async throws -> User {
+        try await database.transaction { connection in
             if try await !connection.query("SELECT id FROM users WHERE email_key = ?", [.text(email.lowercased())]).isEmpty {
                 throw StoreConflict.emailTaken
             }

@@ -72,6 +72,14 @@ extension ChatStore {
 
     /// Adds a user to a chat; false when they were a participant already.
     public func addParticipant(userID: Int64, chatID: Int64) async throws -> Bool {
+        do {
+            return try await insertParticipant(userID: userID, chatID: chatID)
+        } catch is SQLUniqueViolation {
+            return false
+        }
+    }
+
+    private func insertParticipant(userID: Int64, chatID: Int64) async throws -> Bool {
         try await database.transaction { connection in
             let existing = try await connection.query(
                 "SELECT 1 AS yes FROM chat_participants WHERE chat_id = ? AND user_id = ?", [.int(chatID), .int(userID)]

@@ -6,6 +6,14 @@ extension ChatStore {
     /// the two are friends already or an invitation exists in either direction.
     public func invite(inviterID: Int64, inviteeID: Int64) async throws {
         let now = clock().microseconds
+        do {
+            try await insertInvitation(inviterID: inviterID, inviteeID: inviteeID, now: now)
+        } catch is SQLUniqueViolation {
+            throw StoreConflict.contactExists
+        }
+    }
+
+    private func insertInvitation(inviterID: Int64, inviteeID: Int64, now: Int64) async throws {
         try await database.transaction { connection in
             let existing = try await connection.query(
                 """

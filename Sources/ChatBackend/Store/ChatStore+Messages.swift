@@ -17,23 +17,37 @@ public struct HistoryCursor: Sendable, Equatable {
 
 /// Messages: written once, read back a page at a time.
 extension ChatStore {
-    /// Stores a message and makes it its chat's latest activity, atomically.
-    public func addMessage(chatID: Int64, authorID: Int64, content: String) async throws -> Message {
+    /// Stores a message and makes it its chat's latest activity, atomically; then, still holding
+    /// the chat's lock (respected by every node), runs `publish`. So every node commits and
+    /// publishes a chat's messages in one order, and a message is never published before it is stored.
+    ///
+    /// Time stamps never go backwards within a chat, even across nodes whose clocks differ, so
+    /// the history's order (time stamp, id) is the commit order.
+    public func addMessage(
+        chatID: Int64, authorID: Int64, content: String, publish: @escaping @Sendable (Message) async -> Void
+    ) async throws -> Message {
         let now = clock()
-        return try await database.transaction { connection in
-            let rows = try await connection.query(
-                """
-                INSERT INTO messages (chat_id, author_id, content, time_stamp) VALUES (?, ?, ?, ?)
-                RETURNING id, chat_id, author_id, content, time_stamp
-                """,
-                [.int(chatID), .int(authorID), .text(content), .int(now.microseconds)]
-            )
-            guard let row = rows.first else { throw SQLRowError.unexpectedValue("id") }
-            _ = try await connection.query(
-                "UPDATE chats SET last_activity_at = ?, last_message = ? WHERE id = ?",
-                [.int(now.microseconds), .text(content), .int(chatID)]
-            )
-            return try Self.message(row)
+        let greatest = database.dialect.greatest
+        return try await database.withExclusiveConnection(lockKey: chatID) { connection in
+            let message = try await connection.inTransaction {
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO messages (chat_id, author_id, content, time_stamp)
+                    VALUES (?, ?, ?, \(greatest)(?, COALESCE((SELECT MAX(time_stamp) FROM messages WHERE chat_id = ?), 0)))
+                    RETURNING id, chat_id, author_id, content, time_stamp
+                    """,
+                    [.int(chatID), .int(authorID), .text(content), .int(now.microseconds), .int(chatID)]
+                )
+                guard let row = rows.first else { throw SQLRowError.unexpectedValue("id") }
+                let message = try Self.message(row)
+                _ = try await connection.query(
+                    "UPDATE chats SET last_activity_at = ?, last_message = ? WHERE id = ?",
+                    [.int(message.timeStamp.microseconds), .text(content), .int(chatID)]
+                )
+                return message
+            }
+            await publish(message)
+            return message
         }
     }
 

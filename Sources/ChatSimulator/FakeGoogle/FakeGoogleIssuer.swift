@@ -22,8 +22,8 @@ public final class FakeGoogleIssuer: Sendable {
     /// `http://127.0.0.1:<port>/tokeninfo`
     public var tokenInfoURL: String { "http://127.0.0.1:\(port)/tokeninfo" }
 
-    /// Starts the issuer on a free loopback port with the keys in `keysDirectory`.
-    public static func start(keysDirectory: URL) async throws -> FakeGoogleIssuer {
+    /// Starts the issuer on a loopback port (0: a free one) with the keys in `keysDirectory`.
+    public static func start(keysDirectory: URL, port: Int = 0) async throws -> FakeGoogleIssuer {
         let signer = try FakeGoogleSigner(keysDirectory: keysDirectory)
         let state = IssuerState()
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
@@ -31,7 +31,7 @@ public final class FakeGoogleIssuer: Sendable {
         logger.logLevel = .warning
         let app = Application(
             router: routes(signer: signer, state: state),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "fake-google"),
+            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "fake-google"),
             onServerRunning: { portContinuation.yield($0.localAddress?.port ?? 0) },
             logger: logger
         )

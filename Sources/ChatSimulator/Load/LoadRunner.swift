@@ -7,14 +7,15 @@ import Synchronization
 public struct LoadRunner: Sendable {
     public var profile: LoadProfile
     public var seed: UInt64
-    public var baseURL: String
+    /// The server's nodes; users are spread over them.
+    public var baseURLs: [String]
     /// The longest wait for the last deliveries after the last send.
     public var settleTimeout: Duration = .seconds(15)
 
-    public init(profile: LoadProfile, seed: UInt64, baseURL: String) {
+    public init(profile: LoadProfile, seed: UInt64, baseURLs: [String]) {
         self.profile = profile
         self.seed = seed
-        self.baseURL = baseURL
+        self.baseURLs = baseURLs
     }
 
     private struct Member: Sendable {
@@ -109,7 +110,7 @@ public struct LoadRunner: Sendable {
 
         let expectedDeliveries = sends.reduce(0) { total, sent in total + sockets.filter { $0.chat == sent.chat }.count }
         return LoadReport(
-            profile: profile, seed: seed, server: baseURL, secondsSending: sendingSeconds,
+            profile: profile, seed: seed, server: baseURLs.joined(separator: ","), secondsSending: sendingSeconds,
             messagesSent: sends.count, messagesStored: stored.count, deliveries: deliveries, expectedDeliveries: expectedDeliveries,
             messagesPerSecond: Double(stored.count) / max(sendingSeconds, 0.001),
             deliveriesPerSecond: Double(deliveries) / max(sendingSeconds, 0.001),
@@ -125,7 +126,7 @@ public struct LoadRunner: Sendable {
         for index in 0..<profile.users {
             let name = "user\(index)"
             let email = "\(name).\(runID)@load.example.com"
-            var client = ChatClient(baseURL: baseURL)
+            var client = ChatClient(baseURL: baseURLs[index % baseURLs.count])
             let registered = try await client.register(email: email, password: "Load-pass-\(runID)!")
             rest.record(registered.latency)
             guard registered.status == 201, let token = registered.body?["key"]?.stringValue else {

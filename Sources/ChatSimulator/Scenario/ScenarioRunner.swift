@@ -5,8 +5,8 @@ import NIOHTTP1
 
 /// Where a scenario runs, and what it may use there.
 public struct ScenarioEnvironment: Sendable {
-    /// `http://host:port` of the server under test.
-    public var baseURL: String
+    /// `http://host:port` of the server under test; with several nodes, actors are spread over them.
+    public var baseURLs: [String]
     /// The fake Google issuer the server trusts, for actors that sign up with Google.
     public var google: (issuer: FakeGoogleIssuer, clientID: String)?
     /// Makes names and messages reproducible: the same seed gives the same users, chats and messages.
@@ -14,8 +14,8 @@ public struct ScenarioEnvironment: Sendable {
     /// How long to wait for broadcasts to arrive before calling them lost.
     public var settleTimeout: Duration = .seconds(5)
 
-    public init(baseURL: String, google: (issuer: FakeGoogleIssuer, clientID: String)? = nil, seed: UInt64) {
-        self.baseURL = baseURL
+    public init(baseURLs: [String], google: (issuer: FakeGoogleIssuer, clientID: String)? = nil, seed: UInt64) {
+        self.baseURLs = baseURLs
         self.google = google
         self.seed = seed
     }
@@ -78,9 +78,9 @@ public actor ScenarioRunner {
         let started = ContinuousClock.now
         var stepsRun = 0
         do {
-            for actor in scenario.actors {
+            for (index, actor) in scenario.actors.enumerated() {
                 currentStep = "sign-up of \(actor.name)"
-                try await signUp(actor)
+                try await signUp(actor, baseURL: environment.baseURLs[index % environment.baseURLs.count])
             }
             for (index, step) in scenario.steps.enumerated() {
                 currentStep = "step \(index + 1) (\(step.kind))"
@@ -147,9 +147,9 @@ public actor ScenarioRunner {
         }
     }
 
-    private func signUp(_ actor: Scenario.Actor) async throws {
+    private func signUp(_ actor: Scenario.Actor, baseURL: String) async throws {
         let email = "\(actor.name).\(runID)@sim.example.com"
-        var client = ChatClient(baseURL: environment.baseURL)
+        var client = ChatClient(baseURL: baseURL)
         let response: APIResponse
         switch actor.signup ?? "password" {
         case "password":
@@ -362,7 +362,7 @@ public actor ScenarioRunner {
     }
 
     private func authenticatedClient(_ f: StepFields) throws -> ChatClient {
-        let base = ChatClient(baseURL: environment.baseURL)
+        let base = ChatClient(baseURL: environment.baseURLs[0])
         switch f.auth {
         case nil:
             return f.actor == nil ? base : try person(f.actor, "actor").client

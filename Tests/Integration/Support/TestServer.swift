@@ -1,4 +1,5 @@
 import ChatBackend
+import ChatSimulator
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -7,8 +8,9 @@ import NIOCore
 import Synchronization
 import Testing
 
-/// The real application on a live port, with a fresh SQLite file, a low bcrypt cost and a mail
-/// outbox the test can read.
+/// The real application on a live port, on a fresh database of the backend the environment names
+/// (``TestBackend``: SQLite by default, PostgreSQL + Redis in CI's second pass), with a low bcrypt
+/// cost and a mail outbox the test can read.
 struct TestServer: Sendable {
     let client: any TestClientProtocol
     let outbox: MemoryMailOutbox
@@ -19,9 +21,9 @@ struct TestServer: Sendable {
     /// sends the authority `localhost`, and the server builds its links from what the client sent.
     var baseURL: String { "http://localhost" }
 
-    /// Runs `body` against a new server; `databasePath` lets a test reopen the same file later.
+    /// Runs `body` against a new server; `database` lets a test reopen the same database later.
     static func run<T: Sendable>(
-        databasePath: String? = nil,
+        database: DatabaseLocation? = nil,
         clock: (@Sendable () -> Timestamp)? = nil,
         configure: (inout AppConfiguration) -> Void = { _ in },
         _ body: @escaping @Sendable (TestServer) async throws -> T
@@ -29,7 +31,12 @@ struct TestServer: Sendable {
         let outbox = MemoryMailOutbox()
         var configuration = AppConfiguration()
         configuration.port = 0
-        configuration.database = .sqliteFile(databasePath ?? temporaryDatabasePath())
+        if let database {
+            configuration.database = database
+        } else {
+            configuration.database = try await TestBackend.current.freshDatabase()
+        }
+        try TestBackend.current.configureChannelLayer(&configuration)
         configuration.accounts.bcryptCost = 4
         configuration.logLevel = .warning
         configuration.mailOutbox = outbox
@@ -41,8 +48,9 @@ struct TestServer: Sendable {
         }
     }
 
-    static func temporaryDatabasePath() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("chat-test-\(UUID().uuidString).sqlite3").path
+    /// A new, empty database of the current backend.
+    static func freshDatabase() async throws -> DatabaseLocation {
+        try await TestBackend.current.freshDatabase()
     }
 
     // MARK: Requests

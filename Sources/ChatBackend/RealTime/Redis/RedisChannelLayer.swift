@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The channel layer across nodes: each message's frame is published on Redis (`chat:<id>`, with
+/// the configured prefix), and every node subscribes to `chat:*` and hands what it hears to its own hub. Every socket, even on
+/// the publishing node, gets its frames through Redis, so all see one order.
+///
+/// hiredis blocks, so publishing runs on NIO's thread pool and the subscriber on a thread of its
+/// own; no event loop ever waits on Redis. When Redis goes away, publishing fails fast (messages
+/// stay stored; clients catch up with `fetch_messages`) and both sides reconnect by themselves,
+/// with a backoff capped at two seconds.
+public final class RedisChannelLayer: ChannelLayer, Service {
+    private let host: String
+    private let port: Int
+    private let prefix: String
+    private let hub: ChatHub
+    private let logger: Logger
+    private let publisher = Mutex<PublisherState>(PublisherState())
+    private let running = Atomic<Bool>(true)
+    private let subscriberConnection = Mutex<RedisConnectionBox?>(nil)
+
+    private struct PublisherState {
+        var connection: RedisConnectionBox?
+        var retryAfter = ContinuousClock.now
+        var backoff = Duration.milliseconds(100)
+    }
+
+    /// A layer for `redis://host:port`.
+    public init(url: String, channelPrefix: String = "chat", hub: ChatHub, logger: Logger) throws {
+        guard let components = URLComponents(string: url), components.scheme == "redis", let host = components.host else {
+            throw ConfigurationError("REDIS_URL '\(url)' is not redis://host:port")
+        }
+        self.host = host
+        self.port = components.port ?? 6379
+        self.prefix = channelPrefix + ":"
+        self.hub = hub
+        self.logger = logger
+    }
+
+    // MARK: Publishing
+
+    public func publish(chatID: Int64, frame: String) async throws {
+        try await NIOThreadPool.singleton.runIfActive { try self.publishBlocking(channel: "\(self.prefix)\(chatID)", payload: frame) }
+    }
+
+    private func publishBlocking(channel: String, payload: String) throws {
+        try publisher.withLock { state in
+            if state.connection == nil {
+                guard ContinuousClock.now >= state.retryAfter else { throw RedisError("Redis unavailable; retrying soon") }
+                do {
+                    state.connection = RedisConnectionBox(try RedisConnection(host: host, port: port, timeout: .milliseconds(500)))
+                    state.backoff = .milliseconds(100)
+                } catch {
+                    state.retryAfter = ContinuousClock.now + state.backoff
+                    state.backoff = min(state.backoff * 2, .seconds(2))
+                    throw error
+                }
+            }
+            do {
+                try state.connection?.connection.command(["PUBLISH", channel, payload])
+            } catch {
+                state.connection = nil
+                throw error
+            }
+        }
+    }
+
+    // MARK: Subscribing
+
+    /// Runs the subscriber until graceful shutdown.
+    public func run() async throws {
+        let thread = Thread { self.subscribeLoop() }
+        thread.name = "redis-subscriber"
+        thread.start()
+        try? await gracefulShutdown()
+        running.store(false, ordering: .relaxed)
+        subscriberConnection.withLock { $0?.connection.interrupt() }
+    }
+
+    private func subscribeLoop() {
+        var backoff = Duration.milliseconds(100)
+        while running.load(ordering: .relaxed) {
+            do {
+                let connection = try RedisConnection(host: host, port: port, timeout: .seconds(1))
+                subscriberConnection.withLock { $0 = RedisConnectionBox(connection) }
+                try connection.command(["PSUBSCRIBE", "\(prefix)*"])
+                logger.info("subscribed to Redis", metadata: ["redis": "\(host):\(port)"])
+                backoff = .milliseconds(100)
+                while running.load(ordering: .relaxed) {
+                    deliver(try connection.nextReply())
+                }
+            } catch {
+                subscriberConnection.withLock { $0 = nil }
+                guard running.load(ordering: .relaxed) else { break }
+                logger.warning("Redis subscriber lost; reconnecting", metadata: ["error": "\(error)", "in": "\(backoff)"])
+                Thread.sleep(forTimeInterval: Double(backoff.components.seconds) + Double(backoff.components.attoseconds) / 1e18)
+                backoff = min(backoff * 2, .seconds(2))
+            }
+        }
+        subscriberConnection.withLock { $0 = nil }
+    }
+
+    private func deliver(_ reply: RedisReply) {
+        // ["pmessage", pattern, "<prefix><id>", frame]
+        guard case .array(let parts) = reply, parts.count == 4, parts[0] == .string("pmessage"),
+            case .string(let channel) = parts[2], case .string(let frame) = parts[3],
+            let chatID = Int64(channel.dropFirst(prefix.count))
+        else { return }
+        hub.deliver(chatID: chatID, frame: frame)
+    }
+}
+
+/// A connection handed between threads; only ever used under the lock that holds it.
+/// `@unchecked Sendable` because the hiredis context inside is a raw pointer: every use of it
+/// is serialised by the `Mutex` the box lives in (or by the single subscriber thread).
+final class RedisConnectionBox: @unchecked Sendable {
+    let connection: RedisConnection
+    init(_ connection: RedisConnection) { self.connection = connection }
+}

@@ -1,0 +1,54 @@
+import ChatBackend
+import Foundation
+import Logging
+
+/// Which storage and channel layer the test suites run the server on, chosen by the environment
+/// so that CI runs the same tests on each:
+///
+/// - `CHAT_TEST_BACKEND=sqlite` (default): a fresh SQLite file per server, in-process channel layer.
+/// - `CHAT_TEST_BACKEND=postgres`: a fresh PostgreSQL database per server (created through
+///   `CHAT_TEST_POSTGRES_URL`, an administrator's URL such as `postgres://postgres@127.0.0.1:5432/postgres`)
+///   and Redis at `CHAT_TEST_REDIS_URL`.
+public enum TestBackend: String, Sendable {
+    case sqlite
+    case postgres
+
+    /// The backend the environment asks for.
+    public static var current: TestBackend {
+        TestBackend(rawValue: ProcessInfo.processInfo.environment["CHAT_TEST_BACKEND"] ?? "sqlite") ?? .sqlite
+    }
+
+    /// A new, empty database for one server (or for several nodes sharing it).
+    public func freshDatabase() async throws -> DatabaseLocation {
+        switch self {
+        case .sqlite:
+            return .sqliteFile(FileManager.default.temporaryDirectory.appendingPathComponent("chat-test-\(UUID().uuidString).sqlite3").path)
+        case .postgres:
+            let admin = try Self.environment("CHAT_TEST_POSTGRES_URL")
+            let name = "chat_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            let database = try PostgresDatabase(url: admin, logger: Logger(label: "test-admin"))
+            _ = try await database.query("CREATE DATABASE \(name)")
+            try await database.close()
+            guard var components = URLComponents(string: admin) else { throw SimulatorError("bad CHAT_TEST_POSTGRES_URL") }
+            components.path = "/" + name
+            return .postgres(components.string ?? admin)
+        }
+    }
+
+    /// Points a server configuration at this backend's channel layer. Servers of one database
+    /// share its Redis channels; servers of other databases (other tests) never hear them.
+    public func configureChannelLayer(_ configuration: inout AppConfiguration) throws {
+        guard self == .postgres else { return }
+        configuration.redisURL = try Self.environment("CHAT_TEST_REDIS_URL")
+        if case .postgres(let url) = configuration.database, let name = URLComponents(string: url)?.path.split(separator: "/").last {
+            configuration.redisChannelPrefix = String(name)
+        }
+    }
+
+    private static func environment(_ name: String) throws -> String {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+            throw SimulatorError("CHAT_TEST_BACKEND=postgres needs \(name)")
+        }
+        return value
+    }
+}
