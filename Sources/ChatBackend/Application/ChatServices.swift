@@ -30,6 +30,7 @@ struct ChatServices: Sendable {
             _ = try await SocketAdmission(store: store).admit(request, chatParameter: context.parameters.get("uuid"))
             throw APIError.detail(.upgradeRequired, "This route is a WebSocket: connect with an upgrade request.")
         }
+        APISchemaController().addRoutes(to: router.group("apischema"))
         return router
     }
 

@@ -70,6 +70,8 @@ struct AuthController {
     @Sendable func resendEmail(_ request: Request, context: ChatRequestContext) async throws -> Response {
         var fields = try await RequestFields.read(request, context: context)
         let email = fields.string("email", maxLength: Limits.emailCharacters)
+        // Checked as the original's e-mail field did; it says nothing about who is registered.
+        if let email, !EmailAddress.isValid(email) { fields.fail("email", "Enter a valid email address.") }
         try fields.validate()
         // Same answer whether or not the address has an account: the route must not reveal who is registered.
         if let email, let user = try await store.user(email: email), !user.emailVerified {

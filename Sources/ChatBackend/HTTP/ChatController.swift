@@ -27,10 +27,9 @@ struct ChatController {
     @Sendable func createGroup(_ request: Request, context: ChatRequestContext) async throws -> Response {
         let caller = try context.requireUser()
         guard try Self.kind(context) == .groups else { throw APIError.badRequest }
-        var fields = try await RequestFields.read(request, context: context)
-        let name = fields.string("name", maxLength: Limits.chatNameCharacters)
-        try fields.validate()
-        guard let name else { throw APIError.badRequest }
+        // Every refusal here is the original's empty 400: a missing, blank, mistyped or over-long name.
+        var fields = try await RequestFields.readAnsweringEmptyBadRequest(request, context: context)
+        guard let name = fields.string("name", maxLength: Limits.chatNameCharacters) else { throw APIError.badRequest }
         let chat = try await store.createGroupChat(name: name, creatorID: caller.id)
         return .json(try await detailJSON(chat, request), status: .created)
     }

@@ -24,6 +24,16 @@ struct RequestFields {
         return RequestFields(object: value)
     }
 
+    /// Reads the body of a route whose every bad request is the contract's empty 400 (the original
+    /// answers those routes that way), so a body that is not a JSON object gets it too, not a JSON 400.
+    static func readAnsweringEmptyBadRequest(_ request: Request, context: ChatRequestContext) async throws -> RequestFields {
+        do {
+            return try await read(request, context: context)
+        } catch let error as APIError where error.status == .badRequest {
+            throw APIError.badRequest
+        }
+    }
+
     private init(object: JSONValue) {
         self.object = object
     }

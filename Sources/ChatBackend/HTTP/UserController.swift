@@ -72,7 +72,7 @@ struct UserController {
 
     @Sendable func answerInvitation(_ request: Request, context: ChatRequestContext) async throws -> Response {
         let caller = try context.requireUser()
-        let fields = try await RequestFields.read(request, context: context)
+        let fields = try await RequestFields.readAnsweringEmptyBadRequest(request, context: context)
         guard let contactID = Self.integer(fields["contact_id"]), let decision = Self.boolean(fields["decision"]) else {
             throw APIError.badRequest
         }

@@ -177,7 +177,9 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
             )
             var configuration = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(upgradeConfiguration: serverUpgradeConfiguration)
             configuration.enablePipelining = false
-            configuration.enableErrorHandling = false
+            // NIO answers a request it cannot parse with 400 and closes the connection; without
+            // this, a malformed request line or header left the connection hanging.
+            configuration.enableErrorHandling = true
             configuration.enableResponseHeaderValidation = false
             configuration.decoderConfiguration.maxHeaderFieldSize = http1.httpDecoder.maxHeaderFieldSize
             configuration.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
@@ -230,7 +232,8 @@ extension HTTPServerBuilder {
         acceptSocket: @escaping ChatServerChannel.SocketAcceptor
     ) -> HTTPServerBuilder {
         .init { responder in
-            ChatServerChannel(responder: responder, http1: .init(), webSocket: webSocket, acceptSocket: acceptSocket)
+            // Idle keep-alive connections are closed after a minute, so abandoned ones do not pile up.
+            ChatServerChannel(responder: responder, http1: .init(idleTimeout: .seconds(60) as TimeAmount), webSocket: webSocket, acceptSocket: acceptSocket)
         }
     }
 }

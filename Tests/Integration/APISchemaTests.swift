@@ -1,0 +1,187 @@
+@testable import ChatBackend
+import Hummingbird
+import Logging
+import Testing
+
+@Suite("API schema")
+struct APISchemaTests {
+    @Test("every registered route is documented and every documented operation is registered, the socket included")
+    func documentMatchesRouter() async throws {
+        let registered = try await Self.registeredOperations()
+        let documented = try Self.documentedOperations()
+        let socket = Self.operation("GET", "/ws/chat/{uuid}/")
+        #expect(registered.contains(socket), "the socket route is registered")
+        #expect(documented.contains(socket), "the socket route is documented")
+
+        let undocumented = registered.subtracting(documented)
+        #expect(undocumented.isEmpty, "registered but missing from the OpenAPI document: \(undocumented.sorted())")
+        let unregistered = documented.subtracting(registered)
+        #expect(unregistered.isEmpty, "documented but not registered: \(unregistered.sorted())")
+    }
+
+    @Test("every API and socket path of the document ends with a slash, as the contract's routes do")
+    func trailingSlashes() throws {
+        let paths = try Self.document()["paths"]?.objectKeys ?? []
+        #expect(!paths.isEmpty)
+        for path in paths where path.hasPrefix("/api/") || path.hasPrefix("/ws/") {
+            #expect(path.hasSuffix("/"), "\(path)")
+        }
+    }
+
+    @Test("every operation that needs a token documents the 401 it answers without one")
+    func protectedOperationsDocument401() throws {
+        let document = try Self.document()
+        let defaultSecurity = document["security"]
+        for (path, item) in document["paths"]?.objectMembers ?? [] {
+            for (method, operation) in item.objectMembers where Self.httpMethods.contains(method) {
+                guard case .array(let requirements)? = operation["security"] ?? defaultSecurity else { continue }
+                // `{}` among the requirements makes the token optional (log-out).
+                let tokenRequired = !requirements.isEmpty && !requirements.contains(.object([]))
+                let answers401 = operation["responses"]?["401"] != nil
+                #expect(!tokenRequired || answers401, "\(method.uppercased()) \(path) needs a token but documents no 401")
+            }
+        }
+    }
+
+    @Test("the document names the token scheme and describes the socket protocol")
+    func tokenSchemeAndSocketProtocol() throws {
+        let document = try Self.document()
+        #expect(document["openapi"]?.stringValue?.hasPrefix("3.") == true)
+        let scheme = document["components"]?["securitySchemes"]?["TokenAuth"]
+        #expect(scheme?["type"] == "apiKey" && scheme?["in"] == "header" && scheme?["name"] == "Authorization")
+        #expect(document["security"] == [["TokenAuth": []]])
+
+        let tags = document["tags"]?.arrayElements ?? []
+        let sockets = try #require(tags.first { $0["name"] == "sockets" }?["description"]?.stringValue)
+        for term in [
+            "/ws/chat/{uuid}/", "fetch_messages", "new_message", "last_message_time_stamp", "LAST PACKAGE", "NO MESSAGES",
+            #"{"command": "error", "error": "#, "1001", "1008", "1009", "`401`", "`403`", "`404`", "?token=",
+        ] {
+            #expect(sockets.contains(term), "the socket description mentions \(term)")
+        }
+        let schemas = document["components"]?["schemas"]
+        for name in ["Detail", "FieldErrors", "NoAccess", "SocketError", "SocketHistoryPage", "SocketMessageBroadcast"] {
+            #expect(schemas?[name] != nil, "schema \(name)")
+        }
+    }
+
+    @Test("the docs page, the JSON and the YAML answer 200 without a token, and JSON and YAML are one document")
+    func servedForms() async throws {
+        try await TestServer.run { server in
+            let page = try await server.get("/apischema/")
+            #expect(page.status == .ok)
+            #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(page.body.contains("swagger-ui-bundle.js") && page.body.contains("/apischema/openapi.json"))
+
+            let json = try await server.get("/apischema/openapi.json")
+            #expect(json.status == .ok)
+            #expect(json.headers[.contentType] == "application/json")
+            let yaml = try await server.get("/apischema/openapi.yaml")
+            #expect(yaml.status == .ok)
+            #expect(yaml.headers[.contentType]?.hasPrefix("application/yaml") == true)
+
+            let fromJSON = try JSONValue.parse(Array(json.body.utf8))
+            let fromYAML = try JSONValue(yaml: yaml.body)
+            #expect(fromJSON == fromYAML)
+            #expect(fromJSON["info"]?["title"] == "ChatBackend API")
+        }
+    }
+
+    @Test("answers schemathesis once found outside the document now match it")
+    func fuzzingFindings() async throws {
+        try await TestServer.run { server in
+            let alice = try await server.register("alice")
+            _ = try await server.register("anna")
+
+            // An offset near Int.max crashed the server (an overflow computing the next link).
+            let far = try await server.get("/api/user/search/a/?offset=9223372036854775807", token: alice.token)
+            #expect(far.status == .ok && far.json["count"] == 2 && far.json["next"] == .null)
+
+            // Links repeat the client's other query parameters, percent-encoded: valid URLs.
+            let page = try await server.get("/api/user/search/a/?limit=1&q=%C3%A9t%C3%A9%20x%26y&%F0%9F%99%82=1", token: alice.token)
+            let next = try #require(page.json["next"]?.stringValue)
+            #expect(next.allSatisfy { $0.isASCII && !$0.isWhitespace }, "\(next)")
+            #expect(next.contains("q=%C3%A9t%C3%A9%20x%26y") && next.contains("%F0%9F%99%82=1") && next.contains("offset=1"), "\(next)")
+
+            // The original answers these bad bodies with an empty 400, and so do the documented routes.
+            let group = try await server.post("/api/chat/mychats/groups/", token: alice.token, json: ["name": 5])
+            #expect(group.status == .badRequest && group.body.isEmpty)
+            let invitation = try await server.post("/api/user/invitations/", token: alice.token, json: [1, 2])
+            #expect(invitation.status == .badRequest && invitation.body.isEmpty)
+
+            // An address that is not one is refused, as the original's e-mail field refused it.
+            let resend = try await server.post("/api/rest-auth/registration/resend-email/", json: ["email": "useratexample.com"])
+            #expect(resend.status == .badRequest && resend.json["email"] != nil)
+        }
+    }
+
+    @Test("the YAML reading refuses what another YAML parser would read differently")
+    func strictYAML() throws {
+        #expect(throws: YAMLToJSONError.self) { try JSONValue(yaml: "responses:\n  200: ok\n") }
+        #expect(throws: (any Error).self) { try JSONValue(yaml: "a: 1\na: 2\n") }
+        #expect(throws: YAMLToJSONError.self) { try JSONValue(yaml: "when: 2020-08-06\n") }
+        #expect(try JSONValue(yaml: "'200': 'yes'\nn: 7\nb: true\nz: null\n") == ["200": "yes", "n": 7, "b": true, "z": nil])
+    }
+
+    // MARK: Reading both sides
+
+    /// The keys of an OpenAPI path item that name operations.
+    static let httpMethods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+
+    /// `METHOD /path` without the trailing slash: the router matches a path with or without it.
+    static func operation(_ method: String, _ path: String) -> String {
+        var path = path
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        return "\(method.uppercased()) \(path)"
+    }
+
+    /// `operation(_:_:)` of `"METHOD /path"`.
+    static func operation(_ text: String) -> String {
+        let parts = text.split(separator: " ", maxSplits: 1)
+        return operation(String(parts[0]), String(parts[1]))
+    }
+
+    /// The routes of the very router the server serves, built without serving.
+    static func registeredOperations() async throws -> Set<String> {
+        let logger = Logger(label: "api-schema-test")
+        let database = try await SQLiteDatabase.open(path: nil, logger: logger)
+        let router = try makeServices(AppConfiguration(), database: database, logger: logger).httpRouter()
+        try await database.close()
+        return Set(router.routes.map { operation($0.method.rawValue, $0.path.description) })
+    }
+
+    /// The document, read from the JSON the server serves.
+    static func document() throws -> JSONValue {
+        try JSONValue.parse(Array(OpenAPIDocument.json.get().utf8))
+    }
+
+    /// Every `METHOD /path` the document describes.
+    static func documentedOperations() throws -> Set<String> {
+        var operations = Set<String>()
+        for (path, item) in try document()["paths"]?.objectMembers ?? [] {
+            for method in item.objectKeys where httpMethods.contains(method) {
+                operations.insert(operation(method, path))
+            }
+        }
+        return operations
+    }
+}
+
+extension JSONValue {
+    /// The members of an object, in order.
+    fileprivate var objectMembers: [(String, JSONValue)] {
+        if case .object(let members) = self { return members }
+        return []
+    }
+
+    /// The keys of an object, in order.
+    fileprivate var objectKeys: [String] {
+        objectMembers.map(\.0)
+    }
+
+    /// The elements of an array.
+    fileprivate var arrayElements: [JSONValue] {
+        if case .array(let elements) = self { return elements }
+        return []
+    }
+}
