@@ -79,7 +79,7 @@ public struct StepFields: Sendable, Decodable {
     public var messages: Int?
     public var method: String?
     public var path: String?
-    public var body: YAMLValue?
+    public var body: JSONValue?
     public var raw: String?
     public var auth: String?
     public var expect: Int?
@@ -87,45 +87,14 @@ public struct StepFields: Sendable, Decodable {
     public var error: Bool?
 }
 
-/// A YAML value of a request body, kept as data until the step runs and fills its templates.
-public indirect enum YAMLValue: Sendable, Decodable {
-    case null
-    case bool(Bool)
-    case int(Int64)
-    case double(Double)
-    case string(String)
-    case array([YAMLValue])
-    case object([String: YAMLValue])
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .int(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .double(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([YAMLValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: YAMLValue].self))
-        }
-    }
-
-    /// The JSON of this value, with `fill` applied to every string (templates).
-    func json(_ fill: (String) throws -> String) rethrows -> JSONValue {
+extension JSONValue {
+    /// This value with `fill` applied to every string in it (a request body's templates).
+    func fillingStrings(_ fill: (String) throws -> String) rethrows -> JSONValue {
         switch self {
-        case .null: .null
-        case .bool(let value): .bool(value)
-        case .int(let value): .int(value)
-        case .double(let value): .double(value)
         case .string(let value): .string(try fill(value))
-        case .array(let values): .array(try values.map { try $0.json(fill) })
-        case .object(let members): .object(try members.sorted { $0.key < $1.key }.map { ($0.key, try $0.value.json(fill)) })
+        case .array(let values): .array(try values.map { try $0.fillingStrings(fill) })
+        case .object(let members): .object(try members.map { ($0.0, try $0.1.fillingStrings(fill)) })
+        default: self
         }
     }
 }

@@ -290,7 +290,7 @@ public actor ScenarioRunner {
         let client = try authenticatedClient(f)
         let path = try fill(try required(f.path, "path"))
         let method = HTTPMethod(rawValue: (f.method ?? "GET").uppercased())
-        let body = try f.body.map { try $0.json(fill) }
+        let body = try f.body.map { try $0.fillingStrings(fill) }
         let response = try await client.request(method, path, json: body, rawBody: f.raw)
         try expect(response, try required(f.expect, "expect"), client: f.actor ?? f.auth ?? "anonymous", fields: f.fields ?? [])
     }
