@@ -53,11 +53,7 @@ struct OutageTests {
     @Test("Redis down: messages are stored, sockets stay open, live delivery resumes when it is back")
     func redisOutage() async throws {
         try await TestServer.run { server in
-            let alice = try await server.register("alice")
-            let bob = try await server.register("bob")
-            let chat = try await server.befriend(alice, bob)
-            let sender = try await TestSocket.connect(port: server.port, chat: chat, token: alice.token)
-            let observer = try await TestSocket.connect(port: server.port, chat: chat, token: bob.token)
+            let (_, bob, chat, sender, observer) = try await server.friendsOnSockets()
             _ = try await observer.fetch()
             sender.send(["command": "new_message", "message": "before"])
             #expect(try await observer.next(after: 1)["message"]?["content"] == "before")
@@ -83,11 +79,7 @@ struct OutageTests {
     @Test("PostgreSQL down: 503 and error frames meanwhile, sockets open, healed without a restart")
     func postgresOutage() async throws {
         try await TestServer.run { server in
-            let alice = try await server.register("alice")
-            let bob = try await server.register("bob")
-            let chat = try await server.befriend(alice, bob)
-            let sender = try await TestSocket.connect(port: server.port, chat: chat, token: alice.token)
-            let observer = try await TestSocket.connect(port: server.port, chat: chat, token: bob.token)
+            let (alice, _, _, sender, observer) = try await server.friendsOnSockets()
             _ = try await observer.fetch()
             sender.send(["command": "new_message", "message": "before"])
             #expect(try await observer.next(after: 1)["message"]?["content"] == "before")

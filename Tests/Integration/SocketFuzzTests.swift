@@ -11,11 +11,7 @@ struct SocketFuzzTests {
     @Test("hostile frames from one participant each get an error frame, reach nobody else, and leave the chat working", arguments: seeds)
     func hostileFrames(seed: UInt64) async throws {
         try await TestServer.run { server in
-            let alice = try await server.register("alice")
-            let bob = try await server.register("bob")
-            let chat = try await server.befriend(alice, bob)
-            let sender = try await TestSocket.connect(port: server.port, chat: chat, token: alice.token)
-            let observer = try await TestSocket.connect(port: server.port, chat: chat, token: bob.token)
+            let (alice, _, _, sender, observer) = try await server.friendsOnSockets()
             // Each socket is registered with the chat once it has answered a command.
             #expect(try await sender.fetch()["error"] == "NO MESSAGES")
             #expect(try await observer.fetch()["error"] == "NO MESSAGES")
@@ -57,11 +53,7 @@ struct SocketFuzzTests {
     @Test("a frame over 64 KiB closes only its own socket, with 1009; the others carry on")
     func oversizedFrames() async throws {
         try await TestServer.run { server in
-            let alice = try await server.register("alice")
-            let bob = try await server.register("bob")
-            let chat = try await server.befriend(alice, bob)
-            let observer = try await TestSocket.connect(port: server.port, chat: chat, token: bob.token)
-            let sender = try await TestSocket.connect(port: server.port, chat: chat, token: alice.token)
+            let (alice, _, chat, sender, observer) = try await server.friendsOnSockets()
             _ = try await observer.fetch()
             _ = try await sender.fetch()
 

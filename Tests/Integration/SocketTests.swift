@@ -117,11 +117,7 @@ struct SocketTests {
     @Test("bad frames get an error frame, the socket stays open, and nobody else hears of them")
     func badFrames() async throws {
         try await TestServer.run { server in
-            let alice = try await server.register("alice")
-            let bob = try await server.register("bob")
-            let chat = try await server.befriend(alice, bob)
-            let sender = try await TestSocket.connect(port: server.port, chat: chat, token: alice.token)
-            let observer = try await TestSocket.connect(port: server.port, chat: chat, token: bob.token)
+            let (_, _, _, sender, observer) = try await server.friendsOnSockets()
             _ = try await observer.fetch()
             let bad = [
                 "this is not json", "[1,2,3]", #"{"message":"x"}"#, #"{"command":"delete_everything"}"#,
@@ -151,11 +147,7 @@ struct SocketTests {
     @Test("an oversized frame closes only its own socket, with 1009")
     func oversizedFrame() async throws {
         try await TestServer.run { server in
-            let alice = try await server.register("alice")
-            let bob = try await server.register("bob")
-            let chat = try await server.befriend(alice, bob)
-            let abuser = try await TestSocket.connect(port: server.port, chat: chat, token: alice.token)
-            let bystander = try await TestSocket.connect(port: server.port, chat: chat, token: bob.token)
+            let (_, _, _, abuser, bystander) = try await server.friendsOnSockets()
             abuser.send(String(repeating: "x", count: Limits.socketFrameBytes + 1))
             let close = try await abuser.closedByServer()
             #expect(close?.closeCode == .messageTooLarge)

@@ -69,6 +69,16 @@ public final class ChatSocket: Sendable {
         outgoing.yield(.text(text))
     }
 
+    /// Sends a binary frame (which the contract does not allow: for testing servers).
+    public func sendBinary(_ bytes: [UInt8]) {
+        outgoing.yield(.binary(ByteBuffer(bytes: bytes)))
+    }
+
+    /// How the connection ended: nil while open; then the close frame, if the peer sent one.
+    public var closing: WebSocketCloseFrame?? {
+        inbox.closed.withLock { $0 }
+    }
+
     /// Every frame received so far.
     public var received: [Received] {
         inbox.frames.withLock { $0 }

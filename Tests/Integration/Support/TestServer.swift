@@ -117,6 +117,16 @@ struct TestServer: Sendable {
         return try #require(accepted.json["uuid"]?.stringValue)
     }
 
+    /// Alice and Bob, friends, each with a socket on their private chat.
+    func friendsOnSockets() async throws -> (alice: Person, bob: Person, chat: String, aliceSocket: TestSocket, bobSocket: TestSocket) {
+        let alice = try await register("alice")
+        let bob = try await register("bob")
+        let chat = try await befriend(alice, bob)
+        let aliceSocket = try await TestSocket.connect(port: port, chat: chat, token: alice.token)
+        let bobSocket = try await TestSocket.connect(port: port, chat: chat, token: bob.token)
+        return (alice, bob, chat, aliceSocket, bobSocket)
+    }
+
     /// Creates a group chat of `owner` with `members` (friends of the owner) added.
     func group(_ name: String, owner: Person, members: [Person]) async throws -> String {
         let created = try await post("/api/chat/mychats/groups/", token: owner.token, json: ["name": .string(name)])

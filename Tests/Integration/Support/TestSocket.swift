@@ -1,85 +1,40 @@
 import ChatBackend
-import Foundation
-import NIOCore
+import ChatSimulator
 import HummingbirdWSClient
-import Logging
-import Synchronization
 
-/// A real WebSocket client on the chat socket, driven step by step from a test.
+/// The simulator's socket client, with the step-by-step helpers integration tests use.
 final class TestSocket: Sendable {
-    /// What the connection task has seen, shared with the test.
-    private final class Inbox: Sendable {
-        let received = Mutex<[String]>([])
-        let closeFrame = Mutex<WebSocketCloseFrame??>(nil)
-    }
+    private let socket: ChatSocket
 
-    private let inbox = Inbox()
-    private let outgoing: AsyncStream<WebSocketOutboundWriter.OutboundFrame>.Continuation
-    private let connection: Task<Void, any Error>
-
-    /// Connects to a chat's socket with a token in the query (or none), and waits until it is open.
-    init(port: Int, chat: String, token: String?) async throws {
-        let (outgoingStream, outgoing) = AsyncStream<WebSocketOutboundWriter.OutboundFrame>.makeStream()
-        let (opened, openedContinuation) = AsyncStream<Void>.makeStream()
-        let inbox = self.inbox
-        let query = token.map { "?token=\($0)" } ?? ""
-        self.outgoing = outgoing
-        self.connection = Task {
-            defer { openedContinuation.finish() }
-            let frame = try await WebSocketClient.connect(
-                url: "ws://127.0.0.1:\(port)/ws/chat/\(chat)/\(query)",
-                configuration: .init(maxFrameSize: 1 << 20),
-                logger: Logger(label: "test-socket")
-            ) { inbound, outbound, _ in
-                openedContinuation.yield()
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for await frame in outgoingStream { try await outbound.write(frame) }
-                        try await outbound.close(.normalClosure, reason: nil)
-                    }
-                    for try await message in inbound.messages(maxSize: 1 << 20) {
-                        if case .text(let text) = message { inbox.received.withLock { $0.append(text) } }
-                    }
-                    group.cancelAll()
-                }
-            }
-            inbox.closeFrame.withLock { $0 = .some(frame) }
-        }
-        var iterator = opened.makeAsyncIterator()
-        guard await iterator.next() != nil else {
-            try await connection.value
-            throw TestFailure("socket closed before opening")
-        }
+    private init(socket: ChatSocket) {
+        self.socket = socket
     }
 
     /// Connects to a chat's socket with a token in the query (or none), and waits until it is open.
     static func connect(port: Int, chat: String, token: String?) async throws -> TestSocket {
-        try await TestSocket(port: port, chat: chat, token: token)
+        let query = token.map { "?token=\($0)" } ?? ""
+        return TestSocket(socket: try await ChatSocket(url: "ws://127.0.0.1:\(port)/ws/chat/\(chat)/\(query)"))
     }
 
-    /// Sends a text frame.
+    /// Sends a text frame as-is.
     func send(_ text: String) {
-        outgoing.yield(.text(text))
-    }
-
-    /// Sends a binary frame.
-    func sendBinary(_ bytes: [UInt8]) {
-        outgoing.yield(.binary(ByteBuffer(bytes: bytes)))
+        socket.sendRaw(text)
     }
 
     /// Sends a JSON frame.
     func send(_ json: JSONValue) {
-        send(json.serialized)
+        socket.send(json)
+    }
+
+    /// Sends a binary frame.
+    func sendBinary(_ bytes: [UInt8]) {
+        socket.sendBinary(bytes)
     }
 
     /// Waits (up to `timeout`) until `count` frames have arrived, and returns every frame so far.
     func frames(count: Int, timeout: Duration = .seconds(10)) async throws -> [JSONValue] {
-        let deadline = ContinuousClock.now + timeout
-        while inbox.received.withLock({ $0.count }) < count {
-            guard ContinuousClock.now < deadline else {
-                throw TestFailure("expected \(count) frames, got \(inbox.received.withLock { $0 })")
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        guard await socket.wait(timeout: timeout, until: { $0.count >= count }) else {
+            throw TestFailure("expected \(count) frames, got \(all.map(\.serialized))")
         }
         return all
     }
@@ -91,31 +46,26 @@ final class TestSocket: Sendable {
 
     /// Every frame so far.
     var all: [JSONValue] {
-        inbox.received.withLock { $0 }.map { (try? JSONValue.parse(Array($0.utf8))) ?? .null }
+        socket.received.map(\.frame)
     }
 
-    /// Sends `fetch_messages` and returns the answer (the next frame).
+    /// Sends `fetch_messages` and returns the answer.
     func fetch(_ stamp: String = "0", id: Int64? = nil) async throws -> JSONValue {
-        let before = inbox.received.withLock { $0.count }
-        var command: [(String, JSONValue)] = [("command", "fetch_messages"), ("last_message_time_stamp", .string(stamp))]
-        if let id { command.append(("last_message_id", .int(id))) }
-        send(.object(command))
-        return try await next(after: before)
+        try await socket.fetch(stamp: stamp, id: id)
     }
 
     /// Waits until the server closes the socket, and returns its close frame.
     func closedByServer(timeout: Duration = .seconds(10)) async throws -> WebSocketCloseFrame? {
         let deadline = ContinuousClock.now + timeout
-        while true {
-            if let frame = inbox.closeFrame.withLock({ $0 }) { return frame }
-            guard ContinuousClock.now < deadline else { throw TestFailure("socket still open") }
+        while ContinuousClock.now < deadline {
+            if let closing = socket.closing { return closing }
             try await Task.sleep(for: .milliseconds(10))
         }
+        throw TestFailure("socket still open")
     }
 
     /// Closes the socket from the client side and waits for the connection to end.
     func close() async {
-        outgoing.finish()
-        _ = try? await connection.value
+        await socket.close()
     }
 }
