@@ -179,6 +179,24 @@ struct SocketTests {
         }
     }
 
+    @Test("a socket whose token is revoked is closed with 1008 at its next frame; others carry on")
+    func revokedToken() async throws {
+        try await TestServer.run(configure: { $0.socketReauthorizationInterval = .zero }) { server in
+            let (alice, _, _, aliceSocket, bobSocket) = try await server.friendsOnSockets()
+            _ = try await bobSocket.fetch()
+            aliceSocket.send(["command": "new_message", "message": "before logging out"])
+            #expect(try await bobSocket.next(after: 1)["message"]?["content"] == "before logging out")
+            #expect(try await server.post("/api/rest-auth/logout/", token: alice.token).status == .ok)
+            aliceSocket.send(["command": "new_message", "message": "after logging out"])
+            #expect(try await aliceSocket.closedByServer()?.closeCode == .policyViolation)
+            bobSocket.send(["command": "new_message", "message": "bob carries on"])
+            #expect(try await bobSocket.next(after: 2)["message"]?["content"] == "bob carries on")
+            let contents = try await bobSocket.fetch()["messages"]?.arrayValue?.compactMap { $0["content"]?.stringValue }
+            #expect(contents == ["bob carries on", "before logging out"], "nothing from the revoked token was stored")
+            await bobSocket.close()
+        }
+    }
+
     @Test("shutting the server down closes open sockets with 1001")
     func gracefulShutdown() async throws {
         let socket = try await TestServer.run { server in

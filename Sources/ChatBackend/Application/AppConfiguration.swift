@@ -24,6 +24,9 @@ public struct AppConfiguration: Sendable {
     public var mailOutbox: (any MailOutbox)?
     /// The time source of message stamps and chat activity; tests fix it.
     public var clock: @Sendable () -> Timestamp = { .now }
+    /// A socket checks its token and membership again on the first frame after this long: a
+    /// logged-out token or a removed member loses the socket (closed with 1008) within it.
+    public var socketReauthorizationInterval = Duration.seconds(10)
     /// Called with the bound port once the server listens (port 0 picks a free one).
     public var onListening: (@Sendable (Int) async -> Void)?
     /// Wraps the channel layer: the simulator's tests put a faulty one in front, to prove that the

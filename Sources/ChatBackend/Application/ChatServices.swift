@@ -12,6 +12,8 @@ struct ChatServices: Sendable {
     let google: GoogleTokenVerifier?
     let hub: ChatHub
     let channelLayer: any ChannelLayer
+    /// How long a socket's authorization check holds before a frame checks again.
+    let socketReauthorizationInterval: Duration
     /// What must run beside the server (the Redis subscriber).
     let backgroundServices: [any Service]
 
@@ -38,9 +40,9 @@ struct ChatServices: Sendable {
     @Sendable func acceptSocket(_ request: Request, logger: Logger) async -> ChatServerChannel.SocketDecision {
         let components = request.uri.path.split(separator: "/", omittingEmptySubsequences: true)
         guard components.count == 3, components[0] == "ws", components[1] == "chat" else { return .refuse(.notFound) }
-        let user: User, chat: Chat
+        let admitted: SocketAdmission.Admitted
         do {
-            (user, chat) = try await SocketAdmission(store: store).admit(request, chatParameter: String(components[2]))
+            admitted = try await SocketAdmission(store: store).admit(request, chatParameter: String(components[2]))
         } catch let error as APIError {
             return .refuse(error)
         } catch {
@@ -48,7 +50,9 @@ struct ChatServices: Sendable {
             return .refuse(.detail(.serviceUnavailable, "The service is temporarily unavailable; try again shortly."))
         }
         let session = ChatSocketSession(
-            user: user, chat: chat, store: store, channelLayer: channelLayer, hub: hub, logger: logger
+            user: admitted.user, chat: admitted.chat, tokenDigest: admitted.tokenDigest,
+            reauthorizationInterval: socketReauthorizationInterval,
+            store: store, channelLayer: channelLayer, hub: hub, logger: logger
         )
         return .accept { inbound, outbound, context in
             await session.run(inbound: inbound, outbound: outbound, shutdown: context.shutdown)

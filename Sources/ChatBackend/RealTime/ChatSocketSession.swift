@@ -1,5 +1,6 @@
 import HummingbirdWebSocket
 import Logging
+import NIOWebSocket
 import Synchronization
 
 /// One open chat socket: reads the client's commands, answers them, and forwards the chat's
@@ -7,6 +8,10 @@ import Synchronization
 struct ChatSocketSession {
     let user: User
     let chat: Chat
+    /// The digest of the token the socket was opened with, checked again as frames come.
+    let tokenDigest: String
+    /// How long an authorization check holds before the next frame checks again.
+    let reauthorizationInterval: Duration
     let store: ChatStore
     let channelLayer: any ChannelLayer
     let hub: ChatHub
@@ -27,9 +32,9 @@ struct ChatSocketSession {
 
     private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         let (frames, outbox) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Limits.socketOutboundQueue))
-        let overflow = OverflowFlag()
+        let closing = CloseReason()
         let socketID = hub.join(chatID: chat.id, outbox: outbox) {
-            overflow.raise()
+            closing.set(.policyViolation, "outbound queue full: read faster")
             outbox.finish()
         }
         defer { hub.leave(chatID: chat.id, socketID: socketID) }
@@ -39,14 +44,23 @@ struct ChatSocketSession {
                 for await frame in frames {
                     do { try await outbound.write(.text(frame)) } catch { break }
                 }
-                if overflow.isRaised {
-                    logger.notice("closing a socket that stopped reading", metadata: ["user": "\(user.id)", "chat": "\(chat.id)"])
-                    try? await outbound.close(.policyViolation, reason: "outbound queue full: read faster")
+                if let (code, reason) = closing.value {
+                    logger.notice("closing a socket", metadata: ["user": "\(user.id)", "chat": "\(chat.id)", "reason": "\(reason)"])
+                    try? await outbound.close(code, reason: reason)
                 }
             }
             group.addTask {
                 do {
+                    var checkedAt = ContinuousClock.now
                     for try await message in inbound.messages(maxSize: Limits.socketFrameBytes) {
+                        // The token (or the membership) may have been revoked since the last check.
+                        if ContinuousClock.now - checkedAt >= reauthorizationInterval {
+                            guard await isStillAuthorized() else {
+                                closing.set(.policyViolation, "token revoked or no longer a participant")
+                                break
+                            }
+                            checkedAt = .now
+                        }
                         await handle(message, outbox: outbox)
                     }
                 } catch {
@@ -55,6 +69,17 @@ struct ChatSocketSession {
                 outbox.finish()
             }
             await group.waitForAll()
+        }
+    }
+
+    /// Whether the socket's token still names its user, and the user still takes part in the chat.
+    private func isStillAuthorized() async -> Bool {
+        do {
+            guard let current = try await store.user(tokenHash: tokenDigest), current.id == user.id else { return false }
+            return try await store.isParticipant(userID: user.id, chatID: chat.id)
+        } catch {
+            // The database is unreachable: keep the socket; the message itself will fail and say so.
+            return true
         }
     }
 
@@ -98,11 +123,16 @@ struct ChatSocketSession {
     }
 }
 
-/// Set once when a socket's outbound queue overflows.
-private final class OverflowFlag: Sendable {
-    private let raised = Atomic<Bool>(false)
+/// Why the server closes a socket, set once by whoever decides it (the hub on overflow, the
+/// reader on a revoked token) and read by the writer, which sends the close frame.
+private final class CloseReason: Sendable {
+    private let reason = Mutex<(WebSocketErrorCode, String)?>(nil)
 
-    func raise() { raised.store(true, ordering: .relaxed) }
+    func set(_ code: WebSocketErrorCode, _ text: String) {
+        reason.withLock { if $0 == nil { $0 = (code, text) } }
+    }
 
-    var isRaised: Bool { raised.load(ordering: .relaxed) }
+    var value: (WebSocketErrorCode, String)? {
+        reason.withLock { $0 }
+    }
 }

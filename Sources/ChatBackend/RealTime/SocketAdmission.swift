@@ -6,8 +6,15 @@ import Hummingbird
 struct SocketAdmission {
     let store: ChatStore
 
+    /// Who was let in, to which chat, with which token.
+    struct Admitted {
+        let user: User
+        let chat: Chat
+        let tokenDigest: String
+    }
+
     /// The caller and the chat, or the refusal as an ``APIError``.
-    func admit(_ request: Request, chatParameter: String?) async throws -> (User, Chat) {
+    func admit(_ request: Request, chatParameter: String?) async throws -> Admitted {
         let key = TokenAuthenticator.presentedKey(request)
             ?? request.uri.queryParameters["token"].map { SecretKey(String($0.prefix(256))) }
         guard let key else { throw APIError.notAuthenticated }
@@ -18,6 +25,6 @@ struct SocketAdmission {
         guard try await store.isParticipant(userID: user.id, chatID: chat.id) else {
             throw APIError.detail(.forbidden, "You do not take part in this chat.")
         }
-        return (user, chat)
+        return Admitted(user: user, chat: chat, tokenDigest: key.digest)
     }
 }
