@@ -45,6 +45,11 @@ struct PersistenceTests {
                 #expect(reply.json != .null)
             }
             #expect(try await server.get("/nowhere/").json == ["detail": "Not found."])
+            let wrongMethod = try await server.request(.delete, "/api/user/currentuser/", token: alice.token)
+            #expect(wrongMethod.status == .methodNotAllowed)
+            #expect(wrongMethod.json == ["detail": "Method \"DELETE\" not allowed."])
+            #expect(wrongMethod.headers[.allow] == "GET")
+            #expect(try await server.request(.put, "/api/user/friends/", token: alice.token).headers[.allow] == "GET, POST")
             let longPhrase = String(repeating: "a", count: 101)
             #expect(try await server.get("/api/user/search/\(longPhrase)/", token: alice.token).status == .badRequest)
         }

@@ -33,6 +33,8 @@ struct ChatServices: Sendable {
             throw APIError.detail(.upgradeRequired, "This route is a WebSocket: connect with an upgrade request.")
         }
         APISchemaController().addRoutes(to: router.group("apischema"))
+        // Last: it then only sees requests that no route matched.
+        router.middlewares.add(MethodNotAllowedMiddleware(routes: router.routes))
         return router
     }
 
