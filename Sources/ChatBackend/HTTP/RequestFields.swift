@@ -75,12 +75,6 @@ struct RequestFields {
         return uuid
     }
 
-    /// Whether the field is present at all (used where the contract answers differently to a missing field).
-    func has(_ name: String) -> Bool {
-        if case nil = object[name] { return false }
-        return true
-    }
-
     /// The raw value of a field.
     subscript(name: String) -> JSONValue? {
         object[name]

@@ -44,14 +44,4 @@ public final class ChatHub: Sendable {
             }
         }
     }
-
-    /// The chats with at least one socket on this node.
-    public var chatIDs: Set<Int64> {
-        sockets.withLock { Set($0.keys) }
-    }
-
-    /// How many sockets are open on this node.
-    public var socketCount: Int {
-        sockets.withLock { $0.values.reduce(0) { $0 + $1.count } }
-    }
 }
