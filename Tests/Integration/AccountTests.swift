@@ -112,6 +112,20 @@ struct AccountTests {
         }
     }
 
+    @Test("with PUBLIC_BASE_URL set, links and e-mails use it, whatever Host the client sent")
+    func publicBaseURL() async throws {
+        try await TestServer.run(configure: { $0.publicBaseURL = "https://chat.example.com" }) { server in
+            let alice = try await server.register("alice")
+            let bob = try await server.register("bob")
+            #expect(server.outbox.mails.last?.body.contains("https://chat.example.com/api/rest-auth/registration/account-confirm-email/") == true)
+            let chat = try await server.befriend(alice, bob)
+            let detail = try await server.get("/api/chat/\(chat)/", token: alice.token).json
+            #expect(detail["participants"]?.arrayValue?.allSatisfy { $0.stringValue?.hasPrefix("https://chat.example.com/api/user/") == true } == true)
+        }
+        #expect(throws: ConfigurationError.self) { try AppConfiguration.fromEnvironment(["PUBLIC_BASE_URL": "chat.example.com/x"]) }
+        #expect(try AppConfiguration.fromEnvironment(["PUBLIC_BASE_URL": "https://chat.example.com/"]).publicBaseURL == "https://chat.example.com")
+    }
+
     @Test("with mandatory verification, log-in waits for the confirmation")
     func mandatoryVerification() async throws {
         try await TestServer.run(configure: { $0.accounts.requireEmailVerification = true }) { server in

@@ -24,6 +24,9 @@ public struct AppConfiguration: Sendable {
     public var mailOutbox: (any MailOutbox)?
     /// The time source of message stamps and chat activity; tests fix it.
     public var clock: @Sendable () -> Timestamp = { .now }
+    /// `scheme://host` of the server as its users reach it (`https://chat.example.com`): absolute
+    /// URLs are built from it. Nil: from each request's Host header, which a client can forge.
+    public var publicBaseURL: String?
     /// A socket checks its token and membership again on the first frame after this long: a
     /// logged-out token or a removed member loses the socket (closed with 1008) within it.
     public var socketReauthorizationInterval = Duration.seconds(10)
@@ -48,6 +51,14 @@ public struct AppConfiguration: Sendable {
         }
         if let prefix = environment["REDIS_CHANNEL_PREFIX"], !prefix.isEmpty {
             configuration.redisChannelPrefix = prefix
+        }
+        if let base = environment["PUBLIC_BASE_URL"], !base.isEmpty {
+            guard let url = URLComponents(string: base), url.scheme == "http" || url.scheme == "https", url.host != nil,
+                url.path.isEmpty || url.path == "/", url.query == nil
+            else {
+                throw ConfigurationError("PUBLIC_BASE_URL must be like https://chat.example.com (scheme and host only); got '\(base)'")
+            }
+            configuration.publicBaseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
         }
         if let level = environment["LOG_LEVEL"], !level.isEmpty {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {

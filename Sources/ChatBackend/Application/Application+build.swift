@@ -52,6 +52,7 @@ func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, 
         google: configuration.google.clientIDs.isEmpty ? nil : GoogleTokenVerifier(settings: configuration.google),
         hub: hub,
         channelLayer: configuration.wrapChannelLayer?(channelLayer) ?? channelLayer,
+        publicBaseURL: configuration.publicBaseURL,
         socketReauthorizationInterval: configuration.socketReauthorizationInterval,
         backgroundServices: backgroundServices
     )

@@ -9,6 +9,9 @@ public struct ChatRequestContext: RequestContext, WebSocketRequestContext {
     public var user: User?
     /// The digest of the token the caller used, so logout and password change know which one.
     public var tokenDigest: String?
+    /// `scheme://host` the server's absolute URLs start with, when the operator fixed it
+    /// (`PUBLIC_BASE_URL`); nil: taken from the request's Host header.
+    public var publicBaseURL: String?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)

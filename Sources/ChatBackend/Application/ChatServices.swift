@@ -12,6 +12,8 @@ struct ChatServices: Sendable {
     let google: GoogleTokenVerifier?
     let hub: ChatHub
     let channelLayer: any ChannelLayer
+    /// `scheme://host` of the server's absolute URLs, when fixed by the operator.
+    let publicBaseURL: String?
     /// How long a socket's authorization check holds before a frame checks again.
     let socketReauthorizationInterval: Duration
     /// What must run beside the server (the Redis subscriber).
@@ -21,6 +23,7 @@ struct ChatServices: Sendable {
     func httpRouter() -> Router<ChatRequestContext> {
         let router = Router(context: ChatRequestContext.self)
         router.middlewares.add(ErrorMiddleware())
+        if let publicBaseURL { router.middlewares.add(PublicBaseURLMiddleware(url: publicBaseURL)) }
         AuthController(store: store, settings: accounts, hasher: hasher, outbox: outbox, google: google)
             .addRoutes(to: router.group("api/rest-auth"))
         UserController(store: store)

@@ -60,7 +60,7 @@ struct AuthController {
         } catch StoreConflict.usernameTaken {
             throw APIError.validation([("username", ["A user with that username already exists."])])
         }
-        try await sendConfirmation(to: user, request: request)
+        try await sendConfirmation(to: user, request: request, context: context)
         if settings.requireEmailVerification {
             return .json(["detail": "Verification e-mail sent."], status: .created)
         }
@@ -75,7 +75,7 @@ struct AuthController {
         try fields.validate()
         // Same answer whether or not the address has an account: the route must not reveal who is registered.
         if let email, let user = try await store.user(email: email), !user.emailVerified {
-            try await sendConfirmation(to: user, request: request)
+            try await sendConfirmation(to: user, request: request, context: context)
         }
         return .json(["detail": "ok"])
     }
@@ -161,10 +161,10 @@ struct AuthController {
         if !errors.isEmpty { throw APIError.validation(errors) }
     }
 
-    private func sendConfirmation(to user: User, request: Request) async throws {
+    private func sendConfirmation(to user: User, request: Request, context: ChatRequestContext) async throws {
         let key = SecretKey.random()
         try await store.addEmailConfirmation(keyHash: key.digest, userID: user.id)
-        let link = Pagination.absoluteBase(request) + "/api/rest-auth/registration/account-confirm-email/\(key.text)/"
+        let link = Pagination.absoluteBase(request, context) + "/api/rest-auth/registration/account-confirm-email/\(key.text)/"
         await outbox.send(
             Mail(
                 to: user.email,

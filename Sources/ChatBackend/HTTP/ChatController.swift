@@ -19,7 +19,7 @@ struct ChatController {
     @Sendable func myChats(_ request: Request, context: ChatRequestContext) async throws -> Response {
         let caller = try context.requireUser()
         let kind = try Self.kind(context)
-        let pagination = Pagination(request)
+        let pagination = Pagination(request, context: context)
         let page = try await store.chats(of: caller.id, kind: kind, limit: pagination.limit, offset: pagination.offset)
         return pagination.response(page) { $0.json }
     }
@@ -31,12 +31,12 @@ struct ChatController {
         var fields = try await RequestFields.readAnsweringEmptyBadRequest(request, context: context)
         guard let name = fields.string("name", maxLength: Limits.chatNameCharacters) else { throw APIError.badRequest }
         let chat = try await store.createGroupChat(name: name, creatorID: caller.id)
-        return .json(try await detailJSON(chat, request), status: .created)
+        return .json(try await detailJSON(chat, request, context), status: .created)
     }
 
     @Sendable func detail(_ request: Request, context: ChatRequestContext) async throws -> Response {
         let chat = try await participantChat(context)
-        return .json(try await detailJSON(chat, request))
+        return .json(try await detailJSON(chat, request, context))
     }
 
     @Sendable func addParticipant(_ request: Request, context: ChatRequestContext) async throws -> Response {
@@ -57,7 +57,7 @@ struct ChatController {
     @Sendable func searchMessages(_ request: Request, context: ChatRequestContext) async throws -> Response {
         let chat = try await participantChat(context)
         let phrase = try UserController.phrase(context)
-        let pagination = Pagination(request)
+        let pagination = Pagination(request, context: context)
         let page = try await store.searchMessages(chatID: chat.id, phrase: phrase, limit: pagination.limit, offset: pagination.offset)
         return pagination.response(page) { $0.json }
     }
@@ -73,9 +73,9 @@ struct ChatController {
         return chat
     }
 
-    private func detailJSON(_ chat: Chat, _ request: Request) async throws -> JSONValue {
+    private func detailJSON(_ chat: Chat, _ request: Request, _ context: ChatRequestContext) async throws -> JSONValue {
         let participants = try await store.participantUUIDs(chatID: chat.id)
-        return chat.detailJSON(participantURLs: participants.map { UserController.userURL($0, request) })
+        return chat.detailJSON(participantURLs: participants.map { UserController.userURL($0, request, context) })
     }
 
     /// The `:type` of `mychats/<type>/`; another type is the contract's empty 400.

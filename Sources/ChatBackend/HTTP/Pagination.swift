@@ -10,12 +10,12 @@ struct Pagination {
 
     /// Reads `limit` and `offset` as DRF does: a missing or malformed value falls back to the default,
     /// and the limit is capped, so no query asks the database for an unbounded page.
-    init(_ request: Request) {
+    init(_ request: Request, context: ChatRequestContext) {
         let query = request.uri.queryParameters
         let limit = query["limit"].flatMap { Int(String($0)) }.flatMap { $0 > 0 ? $0 : nil } ?? Limits.defaultPageSize
         self.limit = min(limit, Limits.maximumPageSize)
         self.offset = max(query["offset"].flatMap { Int(String($0)) } ?? 0, 0)
-        self.baseURL = Self.absoluteBase(request) + URLText.path(request.uri.path)
+        self.baseURL = Self.absoluteBase(request, context) + URLText.path(request.uri.path)
         // Kept decoded (Hummingbird decodes values, not keys) and encoded again when a link is
         // written, as DRF does, so a link is a valid URL whatever the client's query held.
         self.otherQuery = query.map { (URLText.decoded(String($0.key)), String($0.value)) }
@@ -45,9 +45,11 @@ struct Pagination {
         return baseURL + "?" + parameters.map { URLText.queryComponent($0.0) + "=" + URLText.queryComponent($0.1) }.joined(separator: "&")
     }
 
-    /// `scheme://host` of the request, as the client addressed the server (honouring a proxy's
-    /// `X-Forwarded-Proto`), for the absolute URLs the contract uses.
-    static func absoluteBase(_ request: Request) -> String {
+    /// `scheme://host` for the absolute URLs the contract uses: `PUBLIC_BASE_URL` when set (so a
+    /// forged Host header cannot put another site in links and e-mails), else the request's, as
+    /// the client addressed the server (honouring a proxy's `X-Forwarded-Proto`).
+    static func absoluteBase(_ request: Request, _ context: ChatRequestContext) -> String {
+        if let fixed = context.publicBaseURL { return fixed }
         let scheme = request.headers[.init("X-Forwarded-Proto")!] == "https" ? "https" : "http"
         let host = request.head.authority ?? "localhost"
         return "\(scheme)://\(host)"

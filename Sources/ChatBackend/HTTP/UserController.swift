@@ -29,7 +29,7 @@ struct UserController {
     @Sendable func search(_ request: Request, context: ChatRequestContext) async throws -> Response {
         let caller = try context.requireUser()
         let phrase = try Self.phrase(context)
-        let pagination = Pagination(request)
+        let pagination = Pagination(request, context: context)
         let page = try await store.searchUsers(phrase: phrase, limit: pagination.limit, offset: pagination.offset)
         let friendIDs = try await store.friendIDs(of: caller.id, among: page.items.map(\.id))
         return pagination.response(page) { $0.searchJSON(isFriend: friendIDs.contains($0.id)) }
@@ -37,7 +37,7 @@ struct UserController {
 
     @Sendable func friends(_ request: Request, context: ChatRequestContext) async throws -> Response {
         let caller = try context.requireUser()
-        let pagination = Pagination(request)
+        let pagination = Pagination(request, context: context)
         let page = try await store.friends(of: caller.id, limit: pagination.limit, offset: pagination.offset)
         return pagination.response(page) { $0.json }
     }
@@ -87,12 +87,12 @@ struct UserController {
         }
         guard let chat = try await store.accept(contact) else { return .empty(.alreadyReported208) }
         let participants = try await store.participantUUIDs(chatID: chat.id)
-        return .json(chat.detailJSON(participantURLs: participants.map { Self.userURL($0, request) }), status: .created)
+        return .json(chat.detailJSON(participantURLs: participants.map { Self.userURL($0, request, context) }), status: .created)
     }
 
     /// The absolute URL of a user's detail route, as the contract lists chat participants.
-    static func userURL(_ uuid: UUID, _ request: Request) -> String {
-        Pagination.absoluteBase(request) + "/api/user/\(uuid.text)/"
+    static func userURL(_ uuid: UUID, _ request: Request, _ context: ChatRequestContext) -> String {
+        Pagination.absoluteBase(request, context) + "/api/user/\(uuid.text)/"
     }
 
     /// The `:phrase` path parameter, bounded.
