@@ -43,8 +43,8 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     /// While PostgreSQL is down the pool keeps asking for a connection; past this a request
-    /// answers 503 instead of waiting.
-    static let operationTimeout = Duration.seconds(5)
+    /// answers 503 instead of waiting. Generous enough for a first connection on a busy machine.
+    static let operationTimeout = Duration.seconds(10)
 
     /// Runs `body`, or throws ``DatabaseUnavailableError`` (and cancels it) after `timeout`.
     private static func withDeadline<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
