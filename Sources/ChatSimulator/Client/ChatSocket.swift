@@ -119,6 +119,21 @@ public final class ChatSocket: Sendable {
         return answer.frame
     }
 
+    /// Walks the chat's whole history with `fetch_messages`, from the newest page, passing each
+    /// page's cursor back, until `NO MESSAGES` or a page without a cursor; at most `maximumPages`,
+    /// so a server that never ends its history cannot hold the client forever. Returns the pages.
+    public func historyPages(maximumPages: Int = 10_000) async throws -> [JSONValue] {
+        var pages: [JSONValue] = []
+        var cursor: (String, Int64?) = ("0", nil)
+        while pages.count < maximumPages {
+            let page = try await fetch(stamp: cursor.0, id: cursor.1)
+            pages.append(page)
+            guard page["error"] != "NO MESSAGES", let stamp = page["last_message_time_stamp"]?.stringValue else { break }
+            cursor = (stamp, page["last_message_id"]?.intValue)
+        }
+        return pages
+    }
+
     /// Closes the socket and waits for the connection to end.
     public func close() async {
         outgoing.finish()

@@ -14,8 +14,16 @@ public struct FakeGoogleSigner: Sendable {
 
     /// Loads `issuer-key-1.pem` (published) and `issuer-key-2.pem` (unpublished) from a folder.
     public init(keysDirectory: URL) throws {
-        let first = try String(contentsOf: keysDirectory.appendingPathComponent("issuer-key-1.pem"), encoding: .utf8)
-        let second = try String(contentsOf: keysDirectory.appendingPathComponent("issuer-key-2.pem"), encoding: .utf8)
+        let (first, second): (String, String)
+        do {
+            first = try String(contentsOf: keysDirectory.appendingPathComponent("issuer-key-1.pem"), encoding: .utf8)
+            second = try String(contentsOf: keysDirectory.appendingPathComponent("issuer-key-2.pem"), encoding: .utf8)
+        } catch {
+            throw SimulatorError(
+                "the fake Google issuer's test keys are not in \(keysDirectory.path) (issuer-key-1.pem, issuer-key-2.pem): "
+                    + "run from the repository, or point --fixtures at its fixtures folder"
+            )
+        }
         published = ("fake-google-key-1", try _RSA.Signing.PrivateKey(pemRepresentation: first))
         unpublished = ("fake-google-key-2", try _RSA.Signing.PrivateKey(pemRepresentation: second))
     }

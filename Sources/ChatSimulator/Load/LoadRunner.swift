@@ -108,7 +108,8 @@ public struct LoadRunner: Sendable {
         }
         for (_, _, socket) in sockets { await socket.close() }
 
-        let expectedDeliveries = sends.reduce(0) { total, sent in total + sockets.filter { $0.chat == sent.chat }.count }
+        let socketsPerChat = Dictionary(grouping: sockets, by: \.chat).mapValues(\.count)
+        let expectedDeliveries = sends.reduce(0) { $0 + (socketsPerChat[$1.chat] ?? 0) }
         return LoadReport(
             profile: profile, seed: seed, server: baseURLs.joined(separator: ","), secondsSending: sendingSeconds,
             messagesSent: sends.count, messagesStored: stored.count, deliveries: deliveries, expectedDeliveries: expectedDeliveries,
@@ -190,14 +191,10 @@ public struct LoadRunner: Sendable {
 
     private func readHistory(_ chat: String, as member: Member, sequence: Int) async throws -> HistoryLog {
         let socket = try await ChatSocket(url: member.client.socketURL(chatUUID: chat))
-        var newestFirst: [SeenMessage] = []
-        var cursor: (String, Int64?) = ("0", nil)
-        while true {
-            let page = try await socket.fetch(stamp: cursor.0, id: cursor.1)
-            newestFirst += (page["messages"]?.arrayValue ?? []).compactMap { $0["content"]?.stringValue }.map { SeenMessage(content: $0) }
-            guard page["error"] != "NO MESSAGES", let stamp = page["last_message_time_stamp"]?.stringValue else { break }
-            cursor = (stamp, page["last_message_id"]?.intValue)
-        }
+        let newestFirst = try await socket.historyPages()
+            .flatMap { $0["messages"]?.arrayValue ?? [] }
+            .compactMap { $0["content"]?.stringValue }
+            .map { SeenMessage(content: $0) }
         await socket.close()
         return HistoryLog(sequence: sequence, step: "history at the end", client: member.username, chat: chat, newestFirst: newestFirst)
     }

@@ -251,9 +251,7 @@ public actor ScenarioRunner {
             socket = try await ChatSocket(url: person.client.socketURL(chatUUID: uuid))
         }
         var newestFirst: [SeenMessage] = []
-        var cursor: (String, Int64?) = ("0", nil)
-        for _ in 0..<10_000 {
-            let page = try await socket.fetch(stamp: cursor.0, id: cursor.1)
+        for page in try await socket.historyPages() {
             let messages = page["messages"]?.arrayValue ?? []
             if messages.count > 15 { contract(client: person.username, "a history page of \(messages.count) messages (at most 15)") }
             newestFirst += messages.map(Self.seen)
@@ -261,11 +259,9 @@ public actor ScenarioRunner {
             if messages.count < 15, page["error"] != "LAST PACKAGE" {
                 contract(client: person.username, "a short history page without LAST PACKAGE")
             }
-            guard let stamp = page["last_message_time_stamp"]?.stringValue else {
+            if page["last_message_time_stamp"]?.stringValue == nil {
                 contract(client: person.username, "a history page without last_message_time_stamp")
-                break
             }
-            cursor = (stamp, page["last_message_id"]?.intValue)
         }
         if connected == nil { await socket.close() }
         sequence += 1
