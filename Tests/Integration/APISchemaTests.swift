@@ -19,6 +19,62 @@ struct APISchemaTests {
         #expect(unregistered.isEmpty, "documented but not registered: \(unregistered.sorted())")
     }
 
+    @Test("every bound the document states is the server's own, from Limits")
+    func boundsMatchLimits() throws {
+        let password = AccountSettings().passwordPolicy.maximumLength
+        // Each bound the document states, by where it stands; a new bound must be added here.
+        let expected: [String: Int] = [
+            "parameters.Phrase.maxLength": Limits.searchPhraseCharacters,
+            "parameters.Limit.default": Limits.defaultPageSize,
+            "schemas.RegistrationRequest.email.maxLength": Limits.emailCharacters,
+            "schemas.RegistrationRequest.password1.maxLength": password,
+            "schemas.RegistrationRequest.password2.maxLength": password,
+            "schemas.RegistrationRequest.username.maxLength": Limits.usernameCharacters,
+            "schemas.EmailRequest.email.maxLength": Limits.emailCharacters,
+            "schemas.KeyRequest.key.maxLength": Limits.keyCharacters,
+            "schemas.LoginRequest.email.maxLength": Limits.emailCharacters,
+            "schemas.LoginRequest.password.maxLength": password,
+            "schemas.PasswordChangeRequest.old_password.maxLength": password,
+            "schemas.PasswordChangeRequest.new_password1.maxLength": password,
+            "schemas.PasswordChangeRequest.new_password2.maxLength": password,
+            "schemas.GoogleSignInRequest.id_token.maxLength": Limits.googleIDTokenCharacters,
+            "schemas.GoogleSignInRequest.access_token.maxLength": Limits.googleAccessTokenCharacters,
+            "schemas.GroupRequest.name.maxLength": Limits.chatNameCharacters,
+            "schemas.SocketNewMessage.message.maxLength": Limits.messageCharacters,
+        ]
+        let components = try #require(try Self.document()["components"])
+        var stated: [String: Int] = [:]
+        for section in ["parameters", "schemas"] {
+            for (name, value) in components[section]?.objectMembers ?? [] {
+                Self.collectBounds(value, at: "\(section).\(name)", into: &stated)
+            }
+        }
+        #expect(stated == expected)
+
+        let description = try #require(try Self.document()["info"]?["description"]?.stringValue)
+        #expect(description.contains("at most \(Limits.maximumPageSize);"), "the page-size cap")
+        #expect(description.contains("Request bodies are at most \(Limits.requestBodyBytes / 1024) KiB"), "the body bound")
+    }
+
+    /// Every `maxLength`, `maximum` (but the int64 range) and `default` under `value`, by path.
+    /// Properties are named without the `properties` and `schema` levels between.
+    private static func collectBounds(_ value: JSONValue, at path: String, into bounds: inout [String: Int]) {
+        for (key, member) in value.objectMembers {
+            switch (key, member) {
+            case ("maxLength", .int(let bound)), ("default", .int(let bound)) where bound > 0:
+                bounds["\(path).\(key)"] = Int(bound)
+            case ("maximum", .int(let bound)) where bound != Int64.max:
+                bounds["\(path).\(key)"] = Int(bound)
+            case ("properties", _), ("schema", _):
+                collectBounds(member, at: path, into: &bounds)
+            case (_, .object):
+                collectBounds(member, at: "\(path).\(key)", into: &bounds)
+            default:
+                break
+            }
+        }
+    }
+
     @Test("every API and socket path of the document ends with a slash, as the contract's routes do")
     func trailingSlashes() throws {
         let paths = try Self.document()["paths"]?.objectKeys ?? []
@@ -144,10 +200,10 @@ struct APISchemaTests {
     /// The routes of the very router the server serves, built without serving.
     static func registeredOperations() async throws -> Set<String> {
         let logger = Logger(label: "api-schema-test")
-        let database = try await SQLiteDatabase.open(path: nil, logger: logger)
-        let router = try makeServices(AppConfiguration(), database: database, logger: logger).httpRouter()
-        try await database.close()
-        return Set(router.routes.map { operation($0.method.rawValue, $0.path.description) })
+        return try await SQLiteDatabase.open(path: nil, logger: logger).whileRunning { database in
+            let router = try makeServices(AppConfiguration(), database: database, logger: logger).router()
+            return Set(router.routes.map { operation($0.method.rawValue, $0.path.description) })
+        }
     }
 
     /// The document, read from the JSON the server serves.

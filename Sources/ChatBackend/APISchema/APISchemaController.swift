@@ -18,19 +18,24 @@ struct APISchemaController {
 
     /// The document as JSON.
     @Sendable func json(_ request: Request, context: ChatRequestContext) async throws -> Response {
-        switch OpenAPIDocument.json {
-        case .success(let text):
-            return Self.text(text, contentType: "application/json")
-        case .failure(let error):
-            // Only a malformed edit of the document gets here, and APISchemaTests fails on it first.
-            context.logger.error("the OpenAPI document has no JSON form", metadata: ["error": "\(error)"])
-            throw APIError.detail(.internalServerError, "A server error occurred.")
-        }
+        try Self.document(OpenAPIDocument.json, contentType: "application/json", context: context)
     }
 
     /// The document as written, in YAML.
     @Sendable func yaml(_ request: Request, context: ChatRequestContext) async throws -> Response {
-        Self.text(OpenAPIDocument.yaml, contentType: "application/yaml; charset=utf-8")
+        try Self.document(OpenAPIDocument.yaml, contentType: "application/yaml; charset=utf-8", context: context)
+    }
+
+    /// A form of the document, or a 500 when it could not be read (a malformed edit or a missing
+    /// resource, which APISchemaTests catches first).
+    private static func document(_ form: Result<String, any Error>, contentType: String, context: ChatRequestContext) throws -> Response {
+        switch form {
+        case .success(let text):
+            return Self.text(text, contentType: contentType)
+        case .failure(let error):
+            context.logger.error("the OpenAPI document cannot be served", metadata: ["error": "\(error)"])
+            throw APIError.detail(.internalServerError, "A server error occurred.")
+        }
     }
 
     /// A 200 carrying `text` as `contentType`.

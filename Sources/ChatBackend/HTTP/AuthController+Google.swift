@@ -6,8 +6,8 @@ extension AuthController {
     @Sendable func googleLogin(_ request: Request, context: ChatRequestContext) async throws -> Response {
         guard let google else { throw APIError.nonField("Google sign-in is not enabled on this server.") }
         var fields = try await RequestFields.read(request, context: context)
-        let idToken = fields.optionalString("id_token", maxLength: 8192)
-        let accessToken = idToken == nil ? fields.optionalString("access_token", maxLength: 4096) : nil
+        let idToken = fields.optionalString("id_token", maxLength: Limits.googleIDTokenCharacters)
+        let accessToken = idToken == nil ? fields.optionalString("access_token", maxLength: Limits.googleAccessTokenCharacters) : nil
         try fields.validate()
         do {
             let identity: GoogleIdentity

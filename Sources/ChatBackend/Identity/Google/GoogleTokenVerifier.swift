@@ -85,7 +85,7 @@ public struct GoogleTokenVerifier: Sendable {
 
     /// The identity behind a Google access token, as Google's token-info endpoint describes it.
     public func verify(accessToken: String) async throws -> GoogleIdentity {
-        guard !accessToken.isEmpty, accessToken.count <= 4096,
+        guard !accessToken.isEmpty, accessToken.count <= Limits.googleAccessTokenCharacters,
             var url = URLComponents(string: settings.tokenInfoURL)
         else { throw GoogleSignInError.rejected("The Google access token is malformed.") }
         url.queryItems = (url.queryItems ?? []) + [URLQueryItem(name: "access_token", value: accessToken)]
