@@ -22,10 +22,50 @@ DECLARATION = re.compile(
 
 
 def strip_comments_and_strings(text: str) -> str:
-    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
-    text = re.sub(r'"""(?:.|\n)*?"""', '""', text)
-    text = re.sub(r"//[^\n]*", " ", text)
-    return re.sub(r'"(?:\\.|[^"\\\n])*"', '""', text)
+    """The code with comments removed and string literals emptied (interpolations kept)."""
+    out, i, n = [], 0, len(text)
+    # Each open string literal: (closing quote, parenthesis depth of its interpolation).
+    strings = []
+    while i < n:
+        if strings and strings[-1][1] == 0:
+            quote = strings[-1][0]
+            if text.startswith("\\(", i):
+                strings[-1] = (quote, 1)
+                out.append("(")
+                i += 2
+            elif text[i] == "\\":
+                i += 2
+            elif text.startswith(quote, i):
+                strings.pop()
+                out.append('"')
+                i += len(quote)
+            else:
+                i += 1
+            continue
+        if text.startswith("//", i):
+            while i < n and text[i] != "\n":
+                i += 1
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        elif text.startswith('"""', i) or text[i] == '"':
+            quote = '"""' if text.startswith('"""', i) else '"'
+            strings.append((quote, 0))
+            out.append('"')
+            i += len(quote)
+        else:
+            if strings:
+                quote, depth = strings[-1]
+                if text[i] == "(":
+                    strings[-1] = (quote, depth + 1)
+                elif text[i] == ")":
+                    strings[-1] = (quote, depth - 1)
+                    if depth == 1:
+                        i += 1
+                        continue
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 def folder_of(module: Path, file: Path) -> str:

@@ -9,13 +9,7 @@ struct ChatServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chat-server",
         abstract: "A chat back-end: REST API and WebSockets, on SQLite by default.",
-        discussion: """
-            Environment:
-              DATABASE_URL   sqlite:///path/file.sqlite3 (default: chat.sqlite3 here) or sqlite::memory:
-              LOG_LEVEL      trace, debug, info (default), notice, warning, error, critical
-              BCRYPT_COST    4...31 (default 12)
-              REQUIRE_EMAIL_VERIFICATION, REQUIRE_OLD_PASSWORD   true or false (default false)
-            """,
+        discussion: "Environment:\n" + AppConfiguration.environmentVariables.map { "  \($0.name)\n      \($0.meaning)" }.joined(separator: "\n"),
         subcommands: [Serve.self, Migrate.self],
         defaultSubcommand: Serve.self
     )
@@ -40,12 +34,22 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-/// Applies the database migrations and exits.
+/// Applies the database migrations and exits, or lists them.
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Apply database migrations and exit.")
 
+    @Flag(help: "List the migrations and whether each is applied, changing nothing.")
+    var status = false
+
     func run() async throws {
-        try await migrateDatabase(try loadConfiguration())
+        let configuration = try loadConfiguration()
+        guard status else {
+            try await migrateDatabase(configuration)
+            return
+        }
+        for migration in try await migrationStatus(configuration) {
+            print("\(migration.applied ? "applied" : "pending") \(migration.name)")
+        }
     }
 }
 

@@ -146,14 +146,12 @@ struct AccountTests {
     func secretsAtRest() async throws {
         let location = try await TestServer.freshDatabase()
         let alice = try await TestServer.run(database: location) { try await $0.register("alice") }
-        let database: any SQLDatabase = switch location {
-        case .sqliteFile(let path): try await SQLiteDatabase.open(path: path, logger: Logger(label: "test"))
-        case .postgres(let url): try PostgresDatabase(url: url, logger: Logger(label: "test"))
-        case .sqliteMemory: throw TestFailure("a memory database cannot be reopened")
+        let (tokens, hashes) = try await openDatabase(location, logger: Logger(label: "test")).whileRunning { database in
+            (
+                try await database.query("SELECT key_hash FROM auth_tokens").map { try $0.string("key_hash") },
+                try await database.query("SELECT password_hash FROM users").map { try $0.string("password_hash") }
+            )
         }
-        let tokens = try await database.query("SELECT key_hash FROM auth_tokens").map { try $0.string("key_hash") }
-        let hashes = try await database.query("SELECT password_hash FROM users").map { try $0.string("password_hash") }
-        try await database.close()
         #expect(tokens.count == 1)
         #expect(!tokens.contains(alice.token))
         #expect(hashes.allSatisfy { $0.hasPrefix("$2b$") && !$0.contains("Pr0be") })

@@ -39,20 +39,36 @@ public struct AppConfiguration: Sendable {
     /// The embedded defaults.
     public init() {}
 
-    /// Reads `DATABASE_URL`, `LOG_LEVEL`, `BCRYPT_COST`, `REQUIRE_EMAIL_VERIFICATION` and
-    /// `REQUIRE_OLD_PASSWORD` over the defaults; throws a message a person can act on when one is malformed.
+    /// Every environment variable the server reads, with what it means: `chat-server --help`
+    /// prints this list, and reading a variable missing from it is a programming error.
+    public static let environmentVariables: [(name: String, meaning: String)] = [
+        ("DATABASE_URL", "sqlite:///abs/path.sqlite3, sqlite://rel/path.sqlite3, sqlite::memory: (default: chat.sqlite3 here), or postgres://user:password@host:port/database?sslmode=disable|prefer|require|verify-full&sslrootcert=CA.pem&pool_size=20&connect_timeout=3&query_timeout=10"),
+        ("REDIS_URL", "redis://host:port: the channel layer between nodes (default: none, one node)"),
+        ("REDIS_CHANNEL_PREFIX", "Redis channel names start with this; nodes of one deployment share it (default chat)"),
+        ("PUBLIC_BASE_URL", "https://chat.example.com: the start of every absolute URL (default: the request's Host)"),
+        ("LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
+        ("BCRYPT_COST", "bcrypt work factor, 4...31 (default 12)"),
+        ("REQUIRE_EMAIL_VERIFICATION", "true or false (default false): refuse log-in until the e-mail is confirmed"),
+        ("REQUIRE_OLD_PASSWORD", "true or false (default false): password change asks for old_password"),
+        ("GOOGLE_CLIENT_IDS", "comma-separated OAuth client IDs whose tokens are accepted (default: Google sign-in off)"),
+        ("GOOGLE_JWKS_URL", "Google's signing keys (default https://www.googleapis.com/oauth2/v3/certs)"),
+        ("GOOGLE_TOKENINFO_URL", "where access tokens are checked (default https://oauth2.googleapis.com/tokeninfo)"),
+        ("GOOGLE_HOSTED_DOMAIN", "admit only accounts of this Workspace domain (default: any)"),
+    ]
+
+    /// Reads the ``environmentVariables`` over the defaults; throws a message a person can act on
+    /// when one is malformed.
     public static func fromEnvironment(_ environment: [String: String]) throws -> AppConfiguration {
+        let environment = Environment(values: environment)
         var configuration = AppConfiguration()
-        if let url = environment["DATABASE_URL"], !url.isEmpty {
+        if let url = environment["DATABASE_URL"] {
             configuration.database = try DatabaseLocation(url: url)
         }
-        if let url = environment["REDIS_URL"], !url.isEmpty {
-            configuration.redisURL = url
-        }
-        if let prefix = environment["REDIS_CHANNEL_PREFIX"], !prefix.isEmpty {
+        configuration.redisURL = environment["REDIS_URL"]
+        if let prefix = environment["REDIS_CHANNEL_PREFIX"] {
             configuration.redisChannelPrefix = prefix
         }
-        if let base = environment["PUBLIC_BASE_URL"], !base.isEmpty {
+        if let base = environment["PUBLIC_BASE_URL"] {
             guard let url = URLComponents(string: base), url.scheme == "http" || url.scheme == "https", url.host != nil,
                 url.path.isEmpty || url.path == "/", url.query == nil
             else {
@@ -60,13 +76,13 @@ public struct AppConfiguration: Sendable {
             }
             configuration.publicBaseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
         }
-        if let level = environment["LOG_LEVEL"], !level.isEmpty {
+        if let level = environment["LOG_LEVEL"] {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
                 throw ConfigurationError("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
             }
             configuration.logLevel = parsed
         }
-        if let cost = environment["BCRYPT_COST"], !cost.isEmpty {
+        if let cost = environment["BCRYPT_COST"] {
             guard let parsed = UInt8(cost), (4...31).contains(parsed) else {
                 throw ConfigurationError("BCRYPT_COST must be an integer from 4 to 31; got '\(cost)'")
             }
@@ -75,16 +91,28 @@ public struct AppConfiguration: Sendable {
         if let ids = environment["GOOGLE_CLIENT_IDS"] {
             configuration.google.clientIDs = ids.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-        if let url = environment["GOOGLE_JWKS_URL"], !url.isEmpty { configuration.google.jwksURL = url }
-        if let url = environment["GOOGLE_TOKENINFO_URL"], !url.isEmpty { configuration.google.tokenInfoURL = url }
-        if let domain = environment["GOOGLE_HOSTED_DOMAIN"], !domain.isEmpty { configuration.google.hostedDomain = domain }
+        if let url = environment["GOOGLE_JWKS_URL"] { configuration.google.jwksURL = url }
+        if let url = environment["GOOGLE_TOKENINFO_URL"] { configuration.google.tokenInfoURL = url }
+        if let domain = environment["GOOGLE_HOSTED_DOMAIN"] { configuration.google.hostedDomain = domain }
         configuration.accounts.requireEmailVerification = try flag("REQUIRE_EMAIL_VERIFICATION", environment) ?? false
         configuration.accounts.requireOldPassword = try flag("REQUIRE_OLD_PASSWORD", environment) ?? false
         return configuration
     }
 
-    private static func flag(_ name: String, _ environment: [String: String]) throws -> Bool? {
-        guard let value = environment[name]?.lowercased(), !value.isEmpty else { return nil }
+    /// The process environment as the configuration reads it: an empty value counts as unset, and
+    /// only documented variables may be read.
+    private struct Environment {
+        let values: [String: String]
+
+        subscript(name: String) -> String? {
+            precondition(AppConfiguration.environmentVariables.contains { $0.name == name }, "\(name) is read but not documented")
+            guard let value = values[name], !value.isEmpty else { return nil }
+            return value
+        }
+    }
+
+    private static func flag(_ name: String, _ environment: Environment) throws -> Bool? {
+        guard let value = environment[name]?.lowercased() else { return nil }
         switch value {
         case "1", "true", "yes", "on": return true
         case "0", "false", "no", "off": return false
@@ -111,20 +139,12 @@ public enum DatabaseLocation: Sendable, Equatable {
             guard !path.isEmpty else { throw ConfigurationError("DATABASE_URL 'sqlite://' names no file") }
             self = .sqliteFile(path)
         } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            _ = try PostgresSettings(url: url)  // Malformed settings stop the server at start, not at the first query.
             self = .postgres(url)
         } else if !url.contains("://") {
             self = .sqliteFile(url)
         } else {
             throw ConfigurationError("DATABASE_URL must be sqlite:///path/file.sqlite3, sqlite::memory: or postgres://user:password@host:port/database; got '\(url)'")
         }
-    }
-}
-
-/// A setting a person has to fix before the server can start.
-public struct ConfigurationError: Error, CustomStringConvertible {
-    public let description: String
-
-    public init(_ description: String) {
-        self.description = description
     }
 }

@@ -1,27 +1,22 @@
 import Hummingbird
-import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
 
 /// Builds the server: the executable and every test run this same application.
+///
+/// The database and the Redis channel layer run as services beside the HTTP server (started before
+/// it, stopped after it, so requests in flight keep both); migrations run before the server starts.
 public func buildApplication(_ configuration: AppConfiguration) async throws -> some ApplicationProtocol {
-    let logger = {
-        var logger = Logger(label: "chat-server")
-        logger.logLevel = configuration.logLevel
-        return logger
-    }()
-
+    let logger = makeLogger(configuration)
     let database = try await openDatabase(configuration.database, logger: logger)
-    try await Migrations.apply(to: database, logger: logger)
     let services = try makeServices(configuration, database: database, logger: logger)
+    let router = services.router()
 
     let hostname = configuration.hostname
-    return Application(
-        router: services.httpRouter(),
-        server: .chatServer(webSocket: .init(maxFrameSize: Limits.socketFrameBytes), acceptSocket: services.acceptSocket),
+    var app = Application(
+        router: router,
+        server: .chatServer(router: router, webSocket: .init(maxFrameSize: Limits.socketFrameBytes)),
         configuration: .init(address: .hostname(hostname, port: configuration.port), serverName: "chat-server"),
-        // Started in order and stopped in reverse, after the server: requests in flight keep both.
-        services: [DatabaseService(database: database, logger: logger)] + services.backgroundServices,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logger.notice("chat-server listening on \(hostname):\(port)")
@@ -29,10 +24,16 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
         },
         logger: logger
     )
+    app.addServices(database)
+    app.addServices(services.backgroundServices)
+    app.beforeServerStarts {
+        try await Migrations.apply(to: database, logger: logger)
+    }
+    return app
 }
 
-/// The services the application serves with, over an open database. Kept apart from
-/// `buildApplication` so tests can build the HTTP router (and list its routes) without serving.
+/// The services the application serves with, over a database. Kept apart from `buildApplication`
+/// so tests can build the router (and list its routes) without serving.
 func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, logger: Logger) throws -> ChatServices {
     let hub = ChatHub()
     var backgroundServices: [any Service] = []
@@ -44,8 +45,10 @@ func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, 
     } else {
         channelLayer = LocalChannelLayer(hub: hub)
     }
+    let store = ChatStore(database: database, clock: configuration.clock)
     return ChatServices(
-        store: ChatStore(database: database, clock: configuration.clock),
+        store: store,
+        authenticator: Authenticator(store: store),
         accounts: configuration.accounts,
         hasher: PasswordHasher(cost: configuration.accounts.bcryptCost),
         outbox: configuration.mailOutbox ?? LogMailOutbox(logger: logger),
@@ -58,7 +61,9 @@ func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, 
     )
 }
 
-private func openDatabase(_ location: DatabaseLocation, logger: Logger) async throws -> any SQLDatabase {
+/// Opens the configured database; a pool connects once the database runs (as the application's
+/// service, or in ``SQLDatabase/whileRunning(_:)``).
+public func openDatabase(_ location: DatabaseLocation, logger: Logger) async throws -> any SQLDatabase {
     switch location {
     case .sqliteFile(let path): try await SQLiteDatabase.open(path: path, logger: logger)
     case .sqliteMemory: try await SQLiteDatabase.open(path: nil, logger: logger)
@@ -66,28 +71,24 @@ private func openDatabase(_ location: DatabaseLocation, logger: Logger) async th
     }
 }
 
-/// Keeps the database serving while the server runs, and closes it once the server has stopped
-/// (services stop in reverse order, so in-flight requests still have their database).
-private struct DatabaseService: Service {
-    let database: any SQLDatabase
-    let logger: Logger
-
-    func run() async throws {
-        try await database.serve()
-        logger.info("database closed")
-    }
+private func makeLogger(_ configuration: AppConfiguration) -> Logger {
+    var logger = Logger(label: "chat-server")
+    logger.logLevel = configuration.logLevel
+    return logger
 }
 
 /// Applies the schema's migrations to the configured database and closes it (`chat-server migrate`).
 public func migrateDatabase(_ configuration: AppConfiguration) async throws {
-    var logger = Logger(label: "chat-server")
-    logger.logLevel = configuration.logLevel
-    let database = try await openDatabase(configuration.database, logger: logger)
-    do {
+    let logger = makeLogger(configuration)
+    try await openDatabase(configuration.database, logger: logger).whileRunning { database in
         try await Migrations.apply(to: database, logger: logger)
-    } catch {
-        try? await database.close()
-        throw error
     }
-    try await database.close()
+}
+
+/// Each migration's name and whether the configured database has applied it (`chat-server migrate --status`).
+public func migrationStatus(_ configuration: AppConfiguration) async throws -> [(name: String, applied: Bool)] {
+    let logger = makeLogger(configuration)
+    return try await openDatabase(configuration.database, logger: logger).whileRunning { database in
+        try await Migrations.status(of: database)
+    }
 }

@@ -1,15 +1,23 @@
 import Logging
 
-/// The schema, as numbered steps applied once each and recorded in `schema_migrations`.
+/// One step of the schema, known by its name, applied once and recorded in `applied_migrations`.
+struct Migration: Sendable {
+    /// The step's name, recorded once applied; never renamed once shipped.
+    let name: String
+    /// The statements, run in one transaction.
+    let statements: [String]
+}
+
+/// The schema, as named steps applied once each, in order.
 ///
 /// Steps are written once for both dialects; only the spellings of ``SQLDialect`` differ.
 /// Dates are integer microseconds, UUIDs lowercase text, booleans 0 or 1.
 public enum Migrations {
-    /// Every step, oldest first. Append; never edit a step that has shipped.
-    static func steps(_ dialect: SQLDialect) -> [[String]] {
+    /// Every step, oldest first. Append; never edit or rename a step that has shipped.
+    static func steps(_ dialect: SQLDialect) -> [Migration] {
         let id = dialect.autoIncrementPrimaryKey
         return [
-            [
+            Migration(name: "0001_initial", statements: [
                 """
                 CREATE TABLE users (
                     id \(id),
@@ -82,35 +90,75 @@ public enum Migrations {
                 )
                 """,
                 "CREATE INDEX messages_history ON messages(chat_id, time_stamp, id)",
-            ],
-            [
+            ]),
+            Migration(name: "0002_google_subject", statements: [
                 // Google sign-in: the account's stable Google id, once linked.
                 "ALTER TABLE users ADD COLUMN google_subject TEXT",
                 "CREATE UNIQUE INDEX users_google_subject ON users(google_subject)",
-            ],
+            ]),
         ]
     }
 
-    /// Applies the steps the database has not seen yet, each in its own transaction.
+    /// Applies the steps the database has not seen yet, each in its own transaction. Nodes
+    /// starting together take turns: the whole run holds the database's migration lock.
     public static func apply(to database: any SQLDatabase, logger: Logger) async throws {
-        _ = try await database.query(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)"
-        )
-        let applied = try await database.query("SELECT version FROM schema_migrations")
-            .map { try $0.int("version") }
-        let current = applied.max() ?? 0
-        for (index, statements) in steps(database.dialect).enumerated() where Int64(index + 1) > current {
-            let version = Int64(index + 1)
-            try await database.transaction { connection in
-                for statement in statements {
-                    _ = try await connection.query(statement, [])
+        let steps = steps(database.dialect)
+        try await database.withExclusiveConnection(lockKey: lockKey) { connection in
+            let applied = try await appliedNames(connection)
+            for step in steps where !applied.contains(step.name) {
+                try await connection.inTransaction {
+                    for statement in step.statements {
+                        _ = try await connection.query(statement, [])
+                    }
+                    _ = try await connection.query(
+                        "INSERT INTO applied_migrations (name, applied_at) VALUES (?, ?)",
+                        [.text(step.name), .int(Timestamp.now.microseconds)]
+                    )
                 }
-                _ = try await connection.query(
-                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-                    [.int(version), .int(Timestamp.now.microseconds)]
-                )
+                logger.info("applied migration", metadata: ["migration": "\(step.name)"])
             }
-            logger.info("applied migration", metadata: ["version": "\(version)"])
         }
+    }
+
+    /// The names of every step, with whether the database has applied it (`chat-server migrate --status`).
+    public static func status(of database: any SQLDatabase) async throws -> [(name: String, applied: Bool)] {
+        let applied = try await database.withExclusiveConnection(lockKey: lockKey) { try await appliedNames($0) }
+        return steps(database.dialect).map { ($0.name, applied.contains($0.name)) }
+    }
+
+    /// The advisory lock every node takes to migrate (an arbitrary constant, distinct from chat ids' locks).
+    static let lockKey: Int64 = -0x6d69_6772_6174_65
+
+    /// The steps recorded as applied, creating the record on a new database. Databases made before
+    /// steps had names recorded them by position in `schema_migrations`; those are carried over.
+    private static func appliedNames(_ connection: any SQLConnection) async throws -> Set<String> {
+        _ = try await connection.query(
+            "CREATE TABLE IF NOT EXISTS applied_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", []
+        )
+        var names = Set(try await connection.query("SELECT name FROM applied_migrations", []).map { try $0.string("name") })
+        if names.isEmpty {
+            names = try await carryOverNumberedSteps(connection)
+        }
+        return names
+    }
+
+    /// Position-numbered records (the first release's `schema_migrations`) as names.
+    private static func carryOverNumberedSteps(_ connection: any SQLConnection) async throws -> Set<String> {
+        let legacyNames: [Int64: String] = [1: "0001_initial", 2: "0002_google_subject"]
+        let versions: [Int64]
+        do {
+            versions = try await connection.query("SELECT version FROM schema_migrations", []).map { try $0.int("version") }
+        } catch let error as DatabaseUnavailableError {
+            throw error
+        } catch {
+            return []  // No such table: a new database.
+        }
+        let names = Set(versions.compactMap { legacyNames[$0] })
+        for name in names.sorted() {
+            _ = try await connection.query(
+                "INSERT INTO applied_migrations (name, applied_at) VALUES (?, ?)", [.text(name), .int(Timestamp.now.microseconds)]
+            )
+        }
+        return names
     }
 }

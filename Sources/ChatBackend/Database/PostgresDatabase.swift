@@ -2,49 +2,70 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
-import ServiceLifecycle
 
 /// The production database: PostgreSQL through postgres-nio's pooled, non-blocking client.
 public final class PostgresDatabase: SQLDatabase {
     public let dialect = SQLDialect.postgres
     private let client: PostgresClient
-    private let pool: Task<Void, Never>
+    private let queryTimeout: Duration
     private let logger: Logger
 
-    /// Connects to `postgres://user:password@host:port/database` (the pool connects lazily and
-    /// reconnects by itself after a restart of PostgreSQL).
-    public init(url: String, logger: Logger) throws {
-        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
-            throw ConfigurationError("DATABASE_URL '\(url)' is not postgres://user:password@host:port/database")
-        }
+    /// A pool for the database the settings name. It connects lazily, once ``run()`` runs (the
+    /// application adds the database to its services), and reconnects by itself after a restart
+    /// of PostgreSQL.
+    public init(settings: PostgresSettings, logger: Logger) throws {
         var configuration = PostgresClient.Configuration(
-            host: host,
-            port: components.port ?? 5432,
-            username: components.user ?? "postgres",
-            password: components.password,
-            database: components.path.split(separator: "/").first.map(String.init),
-            tls: .disable
+            host: settings.host,
+            port: settings.port,
+            username: settings.username,
+            password: settings.password,
+            database: settings.database,
+            tls: try Self.tls(settings)
         )
-        configuration.options.connectTimeout = .seconds(3)
-        configuration.options.maximumConnections = 20
+        configuration.options.connectTimeout = settings.connectTimeout
+        configuration.options.maximumConnections = settings.poolSize
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.queryTimeout = settings.queryTimeout
         self.logger = logger
-        // The pool must run before the first query (migrations come before the server starts).
-        let client = self.client
-        self.pool = Task { await client.run() }
+    }
+
+    /// A pool for `postgres://user:password@host:port/database?parameters` (see ``PostgresSettings``).
+    public convenience init(url: String, logger: Logger) throws {
+        try self.init(settings: PostgresSettings(url: url), logger: logger)
+    }
+
+    private static func tls(_ settings: PostgresSettings) throws -> PostgresClient.Configuration.TLS {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        switch settings.tls {
+        case .disable:
+            return .disable
+        case .prefer, .require:
+            tls.certificateVerification = .none
+        case .verifyFull:
+            tls.certificateVerification = .fullVerification
+            if let file = settings.certificateAuthorityFile {
+                do {
+                    tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(file))
+                } catch {
+                    throw ConfigurationError("DATABASE_URL: cannot read the CA file sslrootcert='\(file)': \(error)")
+                }
+            }
+        }
+        return settings.tls == .prefer ? .prefer(tls) : .require(tls)
+    }
+
+    /// Runs the connection pool until graceful shutdown or cancellation.
+    public func run() async throws {
+        await client.run()
     }
 
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await Self.translatingErrors {
-            try await Self.withDeadline(Self.operationTimeout) { [client, logger] in
+            try await Self.withDeadline(queryTimeout) { [client, logger] in
                 try await client.withConnection { connection in try await body(Statements(connection: connection, logger: logger)) }
             }
         }
     }
-
-    /// While PostgreSQL is down the pool keeps asking for a connection; past this a request
-    /// answers 503 instead of waiting. Generous enough for a first connection on a busy machine.
-    static let operationTimeout = Duration.seconds(10)
 
     /// Runs `body`, or throws ``DatabaseUnavailableError`` (and cancels it) after `timeout`.
     private static func withDeadline<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
@@ -78,16 +99,6 @@ public final class PostgresDatabase: SQLDatabase {
                 throw error
             }
         }
-    }
-
-    public func serve() async throws {
-        try? await gracefulShutdown()
-        try await close()
-    }
-
-    public func close() async throws {
-        pool.cancel()
-        await pool.value
     }
 
     /// Turns the driver's errors into the store's: lost connections into ``DatabaseUnavailableError``

@@ -1,3 +1,5 @@
+import ServiceLifecycle
+
 /// A value bound to, or read from, an SQL statement.
 ///
 /// The store only needs these four shapes; dates travel as integer microseconds and
@@ -66,7 +68,7 @@ public protocol SQLConnection: Sendable {
 ///
 /// The store writes its SQL once, with `?` placeholders and the few spellings of ``SQLDialect``;
 /// an implementation only moves statements to its driver.
-public protocol SQLDatabase: Sendable {
+public protocol SQLDatabase: Service {
     /// How this database spells the few things that differ between dialects.
     var dialect: SQLDialect { get }
 
@@ -81,12 +83,10 @@ public protocol SQLDatabase: Sendable {
     /// chat's lock, so every node publishes a chat's messages in the order they were committed.
     func withExclusiveConnection<T: Sendable>(lockKey: Int64, _ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
 
-    /// Keeps the database working while the server runs (a connection pool needs a task), until
-    /// graceful shutdown; then closes it.
-    func serve() async throws
-
-    /// Closes the database; nothing may use it afterwards.
-    func close() async throws
+    /// Keeps the database working (a connection pool needs a running task) until graceful shutdown
+    /// or cancellation, then closes it: the application runs it as a service, and work outside a
+    /// server uses ``whileRunning(_:)``.
+    func run() async throws
 }
 
 extension SQLConnection {
@@ -105,6 +105,19 @@ extension SQLConnection {
 }
 
 extension SQLDatabase {
+    /// Runs `body` while the database runs, then closes it: for work outside a server (the
+    /// `migrate` command, tests).
+    public func whileRunning<T: Sendable>(_ body: @escaping @Sendable (Self) async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await body(self)
+        }
+    }
+
     /// Runs one statement on a connection of its own.
     public func query(_ sql: String, _ binds: [SQLValue] = []) async throws -> [SQLRow] {
         try await withConnection { try await $0.query(sql, binds) }

@@ -54,14 +54,10 @@ public final class SQLiteDatabase: SQLDatabase {
         try await withConnection(body)
     }
 
-    public func serve() async throws {
+    public func run() async throws {
         try? await gracefulShutdown()
         // Detached: the serving task may be cancelled by now, and the close must still happen.
-        try await Task.detached { try await self.close() }.value
-    }
-
-    public func close() async throws {
-        try await connection.close()
+        try await Task.detached { try await self.connection.close() }.value
     }
 
     /// The connection as the store sees it, valid only while the mutex is held.

@@ -4,6 +4,7 @@ import Logging
 /// `/api/rest-auth/`: registration, e-mail confirmation, log-in, log-out and password change.
 struct AuthController {
     let store: ChatStore
+    let authenticator: Authenticator
     let settings: AccountSettings
     let hasher: PasswordHasher
     let outbox: any MailOutbox
@@ -19,8 +20,8 @@ struct AuthController {
         group.post("google/", use: googleLogin)
         group.get("login/") { request, _ -> Response in throw APIError.methodNotAllowed(request.method) }
         group.get("logout/") { request, _ -> Response in throw APIError.methodNotAllowed(request.method) }
-        group.group("logout/").add(middleware: TokenAuthenticator(store: store, required: false)).post(use: logout)
-        group.group("password/change/").add(middleware: TokenAuthenticator(store: store)).post(use: changePassword)
+        group.group("logout/").add(middleware: TokenAuthenticator(authenticator: authenticator, required: false)).post(use: logout)
+        group.group("password/change/").add(middleware: TokenAuthenticator(authenticator: authenticator)).post(use: changePassword)
     }
 
     // MARK: Registration
@@ -82,7 +83,7 @@ struct AuthController {
 
     @Sendable func verifyEmail(_ request: Request, context: ChatRequestContext) async throws -> Response {
         var fields = try await RequestFields.read(request, context: context)
-        let key = fields.string("key", maxLength: 256)
+        let key = fields.string("key", maxLength: Limits.keyCharacters)
         try fields.validate()
         guard let key, try await store.confirmEmail(keyHash: SecretKey(key).digest) else { throw APIError.notFound }
         return .json(["detail": "ok"])
@@ -90,7 +91,7 @@ struct AuthController {
 
     @Sendable func confirmEmailLink(_ request: Request, context: ChatRequestContext) async throws -> Response {
         let key = context.parameters.get("key") ?? ""
-        let confirmed = key.count <= 256 ? try await store.confirmEmail(keyHash: SecretKey(key).digest) : false
+        let confirmed = key.count <= Limits.keyCharacters ? try await store.confirmEmail(keyHash: SecretKey(key).digest) : false
         return .json(["confirmed": .bool(confirmed)])
     }
 
@@ -116,7 +117,7 @@ struct AuthController {
     }
 
     @Sendable func logout(_ request: Request, context: ChatRequestContext) async throws -> Response {
-        if let digest = context.tokenDigest {
+        if let digest = context.caller?.tokenDigest {
             try await store.deleteToken(hash: digest)
         }
         return .json(["detail": "Successfully logged out."])
@@ -137,7 +138,7 @@ struct AuthController {
         guard new1 == new2 else { throw APIError.validation([("new_password2", ["The two password fields didn’t match."])]) }
         try checkPolicy(new2, username: user.username, email: user.email, field: "new_password2")
         try await store.setPasswordHash(try await hasher.hash(new2), userID: user.id)
-        if let digest = context.tokenDigest {
+        if let digest = context.caller?.tokenDigest {
             // Other devices signed in with the old password are signed out; this one stays.
             try await store.deleteTokens(userID: user.id, except: digest)
         }

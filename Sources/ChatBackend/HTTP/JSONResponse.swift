@@ -21,3 +21,11 @@ extension HTTPResponse.Status {
     /// 208, which the original answers to an invitation accepted twice (HTTPTypes has no name for it).
     static let alreadyReported208 = HTTPResponse.Status(code: 208, reasonPhrase: "Already Reported")
 }
+
+extension APIError: HTTPResponseError {
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = body.map { Response.json($0, status: status) } ?? .empty(status)
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+}

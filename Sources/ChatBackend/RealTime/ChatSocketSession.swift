@@ -6,16 +6,18 @@ import Synchronization
 /// One open chat socket: reads the client's commands, answers them, and forwards the chat's
 /// broadcasts, all through one bounded outbound queue so a single task writes to the socket.
 struct ChatSocketSession {
-    let user: User
+    /// Who opened the socket, with the token checked again as frames come.
+    let caller: Caller
     let chat: Chat
-    /// The digest of the token the socket was opened with, checked again as frames come.
-    let tokenDigest: String
     /// How long an authorization check holds before the next frame checks again.
     let reauthorizationInterval: Duration
+    let authenticator: Authenticator
     let store: ChatStore
     let channelLayer: any ChannelLayer
     let hub: ChatHub
     let logger: Logger
+
+    private var user: User { caller.user }
 
     /// Serves the socket until the client leaves, the server shuts down, or the client reads too slowly.
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, shutdown: ShutdownSignal) async {
@@ -75,7 +77,9 @@ struct ChatSocketSession {
     /// Whether the socket's token still names its user, and the user still takes part in the chat.
     private func isStillAuthorized() async -> Bool {
         do {
-            guard let current = try await store.user(tokenHash: tokenDigest), current.id == user.id else { return false }
+            guard let current = try await authenticator.caller(tokenDigest: caller.tokenDigest), current.user.id == user.id else {
+                return false
+            }
             return try await store.isParticipant(userID: user.id, chatID: chat.id)
         } catch {
             // The database is unreachable: keep the socket; the message itself will fail and say so.

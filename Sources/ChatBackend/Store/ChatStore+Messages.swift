@@ -1,20 +1,5 @@
 import Foundation
 
-/// Where a page of history ends: messages strictly older than this position come next.
-///
-/// Ordering is by (time stamp, id), so messages sharing a time stamp are neither skipped nor
-/// repeated. A cursor without an id (the original's plain time stamp) means "older than this instant".
-public struct HistoryCursor: Sendable, Equatable {
-    public var timeStamp: Timestamp
-    public var messageID: Int64?
-
-    /// Creates a cursor at a message (or an instant, when `messageID` is nil).
-    public init(timeStamp: Timestamp, messageID: Int64?) {
-        self.timeStamp = timeStamp
-        self.messageID = messageID
-    }
-}
-
 /// Messages: written once, read back a page at a time.
 extension ChatStore {
     /// Stores a message and makes it its chat's latest activity, atomically; then, still holding

@@ -82,8 +82,3 @@ extension ChatStore {
         return "%" + escaped + "%"
     }
 }
-
-extension UUID {
-    /// The lowercase text form the database stores and the contract shows.
-    var text: String { uuidString.lowercased() }
-}

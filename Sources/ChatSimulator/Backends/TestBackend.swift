@@ -26,24 +26,21 @@ public enum TestBackend: String, Sendable {
         case .postgres:
             let admin = try Self.environment("CHAT_TEST_POSTGRES_URL")
             guard var components = URLComponents(string: admin) else { throw SimulatorError("bad CHAT_TEST_POSTGRES_URL") }
-            let database = try PostgresDatabase(url: admin, logger: Logger(label: "test-admin"))
             // Many tests create their databases at once on a busy machine: a slow first connection
             // is retried (under a new name, in case the timed-out attempt went through after all).
-            var created: String?
-            for attempt in 1...3 where created == nil {
-                let name = "chat_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-                do {
-                    _ = try await database.query("CREATE DATABASE \(name)")
-                    created = name
-                } catch is DatabaseUnavailableError where attempt < 3 {
-                    continue
-                } catch {
-                    try? await database.close()
-                    throw error
+            let created = try await PostgresDatabase(url: admin, logger: Logger(label: "test-admin")).whileRunning { database in
+                for attempt in 1...3 {
+                    let name = "chat_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+                    do {
+                        _ = try await database.query("CREATE DATABASE \(name)")
+                        return name
+                    } catch is DatabaseUnavailableError where attempt < 3 {
+                        continue
+                    }
                 }
+                return ""
             }
-            try await database.close()
-            components.path = "/" + (created ?? "")
+            components.path = "/" + created
             return .postgres(components.string ?? admin)
         }
     }

@@ -8,8 +8,9 @@ import Synchronization
 /// the configured prefix), and every node subscribes to `chat:*` and hands what it hears to its own hub. Every socket, even on
 /// the publishing node, gets its frames through Redis, so all see one order.
 ///
-/// hiredis blocks, so publishing runs on NIO's thread pool and the subscriber on a thread of its
-/// own; no event loop ever waits on Redis. When Redis goes away, publishing fails fast (messages
+/// hiredis blocks, so publishing runs on a thread pool of the layer's own and the subscriber on a
+/// thread of its own: no event loop ever waits on Redis, and a slow Redis never holds the threads
+/// that run SQLite calls or password hashes (NIO's shared pool). When Redis goes away, publishing fails fast (messages
 /// stay stored; clients catch up with `fetch_messages`) and both sides reconnect by themselves,
 /// with a backoff capped at two seconds.
 public final class RedisChannelLayer: ChannelLayer, Service {
@@ -21,6 +22,9 @@ public final class RedisChannelLayer: ChannelLayer, Service {
     private let publisher = Mutex<PublisherState>(PublisherState())
     private let running = Atomic<Bool>(true)
     private let subscriberConnection = Mutex<RedisConnectionBox?>(nil)
+    /// Publishes take the publisher's lock one at a time anyway: one thread is enough. Started and
+    /// stopped by ``run()``; a publish before it runs fails like one while Redis is down.
+    private let publishingPool = NIOThreadPool(numberOfThreads: 1)
 
     private struct PublisherState {
         var connection: RedisConnectionBox?
@@ -43,7 +47,7 @@ public final class RedisChannelLayer: ChannelLayer, Service {
     // MARK: Publishing
 
     public func publish(chatID: Int64, frame: String) async throws {
-        try await NIOThreadPool.singleton.runIfActive { try self.publishBlocking(channel: "\(self.prefix)\(chatID)", payload: frame) }
+        try await publishingPool.runIfActive { try self.publishBlocking(channel: "\(self.prefix)\(chatID)", payload: frame) }
     }
 
     private func publishBlocking(channel: String, payload: String) throws {
@@ -70,14 +74,16 @@ public final class RedisChannelLayer: ChannelLayer, Service {
 
     // MARK: Subscribing
 
-    /// Runs the subscriber until graceful shutdown.
+    /// Runs the publishing pool and the subscriber until graceful shutdown.
     public func run() async throws {
+        publishingPool.start()
         let thread = Thread { self.subscribeLoop() }
         thread.name = "redis-subscriber"
         thread.start()
         try? await gracefulShutdown()
         running.store(false, ordering: .relaxed)
         subscriberConnection.withLock { $0?.connection.interrupt() }
+        try await publishingPool.shutdownGracefully()
     }
 
     private func subscribeLoop() {

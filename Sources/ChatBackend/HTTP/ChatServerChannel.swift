@@ -1,6 +1,12 @@
 // Adapted from HummingbirdWebSocket's HTTP1WebSocketUpgradeChannel (Apache-2.0, the Hummingbird
-// authors). The one change: a refused upgrade is answered with the refusal's status and JSON body
-// (401, 403, 404 of the contract), where the library answers every refusal with an empty 200.
+// authors), with two differences:
+// - An upgrade request the router does not accept is answered with the router's own answer (the
+//   contract's 401, 403 or 404 with its JSON body), where the library answers every refusal with an
+//   empty 400.
+// - On graceful shutdown a socket is closed with 1001 (going away), as the contract says, where
+//   WSCore closes it with 1000.
+// It depends on WSCore's `@_spi(WSInternal)` `WebSocketHandler`, so Package.swift pins swift-websocket
+// to its minor version.
 
 import HTTPTypes
 import Hummingbird
@@ -14,19 +20,13 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
 import ServiceLifecycle
+import Synchronization
 @_spi(WSInternal) import WSCore
 
-/// The server's child channel: HTTP/1.1, upgraded to a WebSocket when `acceptSocket` returns a handler.
+/// The server's child channel: HTTP/1.1, upgraded to a WebSocket when the router's socket route
+/// admits the upgrade request (see ``AdmittedSocket``).
 struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     typealias SocketHandler = @Sendable (NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, Logger) async -> Void
-    /// Decides an upgrade request.
-    typealias SocketAcceptor = @Sendable (Request, Logger) async -> SocketDecision
-
-    /// Whether an upgrade request becomes a socket, and if not, what the client is told.
-    enum SocketDecision: Sendable {
-        case accept(WebSocketDataHandler<SocketContext>)
-        case refuse(APIError)
-    }
 
     /// The context a socket handler runs with.
     struct SocketContext: WebSocketContext {
@@ -38,13 +38,25 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     enum UpgradeResult: Sendable {
         case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, SocketHandler, Logger)
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
-        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, APIError)
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, Refusal)
+    }
+
+    /// A refused upgrade's answer, collected so it can be written once NIO hands the connection back.
+    struct Refusal: Sendable {
+        var head: HTTPResponse
+        var body: ByteBuffer
     }
 
     /// What the first call of NIO's upgrader decided, for the calls that follow it.
     private enum Decided {
         case socket(SocketHandler)
-        case refused(APIError)
+        case refused(Refusal)
+    }
+
+    /// What the router made of an upgrade request.
+    private enum Routed {
+        case socket(WebSocketDataHandler<SocketContext>)
+        case refused(Refusal)
     }
 
     struct Value: ServerChildChannelValue {
@@ -53,23 +65,23 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     let responder: HTTPChannelHandler.Responder
+    private let socketResponder: any HTTPResponder<ChatRequestContext>
     private let http1: HTTP1Channel.Configuration
     private let webSocket: WebSocketServerConfiguration
-    private let acceptSocket: SocketAcceptor
 
     /// - Parameters:
-    ///   - responder: the HTTP router, which also answers refused upgrades
-    ///   - acceptSocket: decides each upgrade request
+    ///   - responder: the HTTP router, for every request that is not an upgrade
+    ///   - socketResponder: the same router, asked whether an upgrade request becomes a socket
     init(
         responder: @escaping HTTPChannelHandler.Responder,
+        socketResponder: any HTTPResponder<ChatRequestContext>,
         http1: HTTP1Channel.Configuration,
-        webSocket: WebSocketServerConfiguration,
-        acceptSocket: @escaping SocketAcceptor
+        webSocket: WebSocketServerConfiguration
     ) {
         self.responder = responder
+        self.socketResponder = socketResponder
         self.http1 = http1
         self.webSocket = webSocket
-        self.acceptSocket = acceptSocket
     }
 
     /// NIO's upgrader asks "should we?", then builds the pipeline (or the HTTP one on refusal);
@@ -79,18 +91,18 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     ) -> EventLoopFuture<HTTPHeaders?> {
         let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
         let webSocket = self.webSocket
-        let acceptSocket = self.acceptSocket
+        let socketResponder = self.socketResponder
         promise.completeWithTask {
             guard let request = try? HTTPRequest(head, secure: false, splitCookie: false) else {
-                decided.withLockedValue { $0 = .refused(APIError.badRequest) }
+                decided.withLockedValue { $0 = .refused(Refusal(head: HTTPResponse(status: .badRequest), body: ByteBuffer())) }
                 return nil
             }
             let handler: WebSocketDataHandler<SocketContext>
-            switch await acceptSocket(Request(head: request, body: .init(buffer: .init())), logger) {
-            case .refuse(let error):
-                decided.withLockedValue { $0 = .refused(error) }
+            switch await Self.route(Request(head: request, body: .init(buffer: .init())), socketResponder, channel: channel, logger: logger) {
+            case .refused(let refusal):
+                decided.withLockedValue { $0 = .refused(refusal) }
                 return nil
-            case .accept(let accepted):
+            case .socket(let accepted):
                 handler = accepted
             }
             decided.withLockedValue {
@@ -194,8 +206,8 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
             switch try await value.upgradeResult.get() {
             case .http(let http1):
                 await handleHTTP(asyncChannel: http1, logger: logger)
-            case .refused(let http1, let error):
-                await writeRefusal(error, to: http1, logger: logger)
+            case .refused(let http1, let refusal):
+                await writeRefusal(refusal, to: http1, logger: logger)
             case .websocket(let asyncChannel, let handler, let logger):
                 await handler(asyncChannel, logger)
             }
@@ -208,16 +220,39 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
 }
 
 extension ChatServerChannel {
-    /// Answers a refused upgrade with the contract's status and JSON, and closes the connection.
-    private func writeRefusal(_ error: APIError, to channel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, logger: Logger) async {
-        let body = ByteBuffer(string: error.body?.serialized ?? "")
-        var headers = error.headers
-        headers[.contentType] = "application/json"
-        headers[.contentLength] = String(body.readableBytes)
-        headers[.connection] = "close"
+    /// Runs an upgrade request through the router, as an ordinary request marked as an upgrade:
+    /// the socket route admits it (leaving its handler in the context) or the router's answer,
+    /// error or not, becomes the refusal.
+    private static func route(
+        _ request: Request, _ socketResponder: any HTTPResponder<ChatRequestContext>, channel: any Channel, logger: Logger
+    ) async -> Routed {
+        let context = ChatRequestContext(source: .init(channel: channel, logger: logger))
+        context.admittedSocket.markUpgradeRequest()
+        let response: Response
+        do {
+            response = try await socketResponder.respond(to: request, context: context)
+        } catch let error as any HTTPResponseError {
+            response = (try? error.response(from: request, context: context)) ?? Response(status: .internalServerError)
+        } catch {
+            logger.error("routing a socket upgrade failed", metadata: ["error": "\(error)"])
+            response = Response(status: .internalServerError)
+        }
+        if response.status == .switchingProtocols, let handler = context.admittedSocket.handler {
+            return .socket(handler)
+        }
+        let collector = BodyCollector()
+        try? await response.body.write(collector)
+        return .refused(Refusal(head: HTTPResponse(status: response.status, headerFields: response.headers), body: collector.collected.buffer))
+    }
+
+    /// Writes a refused upgrade's answer and closes the connection.
+    private func writeRefusal(_ refusal: Refusal, to channel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, logger: Logger) async {
+        var head = refusal.head
+        head.headerFields[.contentLength] = String(refusal.body.readableBytes)
+        head.headerFields[.connection] = "close"
         do {
             try await channel.executeThenClose { _, outbound in
-                try await outbound.write(contentsOf: [.head(HTTPResponse(status: error.status, headerFields: headers)), .body(body), .end(nil)])
+                try await outbound.write(contentsOf: [.head(head), .body(refusal.body), .end(nil)])
             }
         } catch {
             logger.trace("could not write a socket refusal", metadata: ["error": "\(error)"])
@@ -225,15 +260,60 @@ extension ChatServerChannel {
     }
 }
 
+/// Keeps a response body in memory (refusals are a few hundred bytes of JSON).
+private struct BodyCollector: ResponseBodyWriter {
+    /// Shared with the caller, as the writer itself is consumed by the body.
+    final class Collected {
+        var buffer = ByteBuffer()
+    }
+
+    let collected = Collected()
+
+    func write(_ buffer: ByteBuffer) async throws {
+        var buffer = buffer
+        collected.buffer.writeBuffer(&buffer)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}
+
 extension HTTPServerBuilder {
-    /// HTTP/1.1 with WebSocket upgrades decided by `acceptSocket`; refusals answered by the HTTP router.
-    static func chatServer(
-        webSocket: WebSocketServerConfiguration,
-        acceptSocket: @escaping ChatServerChannel.SocketAcceptor
-    ) -> HTTPServerBuilder {
-        .init { responder in
+    /// HTTP/1.1 with WebSocket upgrades decided by `router`'s socket routes; refusals answered as
+    /// the router answers them.
+    static func chatServer(router: Router<ChatRequestContext>, webSocket: WebSocketServerConfiguration) -> HTTPServerBuilder {
+        let socketResponder = router.buildResponder()
+        return .init { responder in
             // Idle keep-alive connections are closed after a minute, so abandoned ones do not pile up.
-            ChatServerChannel(responder: responder, http1: .init(idleTimeout: .seconds(60) as TimeAmount), webSocket: webSocket, acceptSocket: acceptSocket)
+            ChatServerChannel(
+                responder: responder, socketResponder: socketResponder,
+                http1: .init(idleTimeout: .seconds(60) as TimeAmount), webSocket: webSocket
+            )
         }
+    }
+}
+
+/// How an upgrade request and the socket route that admits it meet: the channel marks the request
+/// as an upgrade, and the route leaves the socket's handler here (a plain GET is never marked, so
+/// the route answers it 426).
+final class AdmittedSocket: Sendable {
+    private struct State {
+        var isUpgradeRequest = false
+        var handler: WebSocketDataHandler<ChatServerChannel.SocketContext>?
+    }
+
+    private let state = Mutex(State())
+
+    /// Whether the request is a WebSocket upgrade that the channel will carry out.
+    var isUpgradeRequest: Bool { state.withLock { $0.isUpgradeRequest } }
+
+    /// The handler of the admitted socket, if the route admitted one.
+    var handler: WebSocketDataHandler<ChatServerChannel.SocketContext>? { state.withLock { $0.handler } }
+
+    func markUpgradeRequest() {
+        state.withLock { $0.isUpgradeRequest = true }
+    }
+
+    func admit(_ handler: @escaping WebSocketDataHandler<ChatServerChannel.SocketContext>) {
+        state.withLock { $0.handler = handler }
     }
 }

@@ -1,9 +1,8 @@
-import Hummingbird
-import NIOCore
+import HTTPTypes
 
-/// An answer outside the happy path, in the contract's shape (DRF's), raised anywhere and
-/// turned into a response in one place.
-public struct APIError: Error, HTTPResponseError, Sendable {
+/// An answer outside the happy path, in the contract's shape (DRF's): raised on any floor, turned
+/// into an HTTP response in one place (`HTTP/JSONResponse.swift`), or into a socket refusal.
+public struct APIError: Error, Sendable {
     public var status: HTTPResponse.Status
     /// The JSON body, or nil for the contract's empty-bodied answers.
     public var body: JSONValue?
@@ -13,12 +12,6 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         self.status = status
         self.body = body
         self.headers = headers
-    }
-
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = body.map { Response.json($0, status: status) } ?? .empty(status)
-        response.headers.append(contentsOf: headers)
-        return response
     }
 
     /// `{"detail": message}`, DRF's shape for errors that are not about a field.

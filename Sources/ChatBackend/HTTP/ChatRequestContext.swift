@@ -1,21 +1,18 @@
 import Hummingbird
-import HummingbirdWebSocket
 
-/// The request context of every route and socket upgrade.
-public struct ChatRequestContext: RequestContext, WebSocketRequestContext {
+/// The request context of every route, socket upgrades included.
+public struct ChatRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    public let webSocket: WebSocketHandlerReference<ChatRequestContext>
-    /// The caller, once ``TokenAuthenticator`` has recognised a token.
-    public var user: User?
-    /// The digest of the token the caller used, so logout and password change know which one.
-    public var tokenDigest: String?
+    /// The caller, once ``TokenAuthenticator`` (or the socket route) has recognised a token.
+    public var caller: Caller?
     /// `scheme://host` the server's absolute URLs start with, when the operator fixed it
     /// (`PUBLIC_BASE_URL`); nil: taken from the request's Host header.
     public var publicBaseURL: String?
+    /// Where the socket route leaves the socket it admitted, for the upgrade channel to run.
+    let admittedSocket = AdmittedSocket()
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
-        self.webSocket = .init()
     }
 
     /// No route of the contract takes more than a few fields: bodies are bounded well below the default.
@@ -23,7 +20,7 @@ public struct ChatRequestContext: RequestContext, WebSocketRequestContext {
 
     /// The authenticated caller; only call behind ``TokenAuthenticator``.
     func requireUser() throws -> User {
-        guard let user else { throw APIError.notAuthenticated }
-        return user
+        guard let caller else { throw APIError.notAuthenticated }
+        return caller.user
     }
 }

@@ -57,3 +57,23 @@ public struct Page<Item: Sendable>: Sendable {
     public var items: [Item]
     public var total: Int
 }
+
+/// Where a page of history ends: messages strictly older than this position come next.
+///
+/// Ordering is by (time stamp, id), so messages sharing a time stamp are neither skipped nor
+/// repeated. A cursor without an id (the original's plain time stamp) means "older than this instant".
+public struct HistoryCursor: Sendable, Equatable {
+    public var timeStamp: Timestamp
+    public var messageID: Int64?
+
+    /// Creates a cursor at a message (or an instant, when `messageID` is nil).
+    public init(timeStamp: Timestamp, messageID: Int64?) {
+        self.timeStamp = timeStamp
+        self.messageID = messageID
+    }
+}
+
+extension UUID {
+    /// The lowercase text form the database stores and the contract shows.
+    var text: String { uuidString.lowercased() }
+}

@@ -6,6 +6,11 @@ public enum Limits {
     public static let socketFrameBytes = 64 * 1024
     /// Longest chat message content, in characters; longer ones get an error frame.
     public static let messageCharacters = 4096
+    /// Longest key (API token, confirmation key) a client may present; the server issues 40 characters.
+    public static let keyCharacters = 256
+    /// Longest Google ID token (a JWT) and access token accepted for Google sign-in.
+    public static let googleIDTokenCharacters = 8192
+    public static let googleAccessTokenCharacters = 4096
     /// Longest e-mail address.
     public static let emailCharacters = 254
     /// Longest username, as Django's.

@@ -1,0 +1,42 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// `/ws/chat/<uuid>/`, the chat socket, registered once like any route.
+///
+/// Who may open it: the token (header, or `?token=` for browsers) must be valid (401), the chat
+/// must exist (404) and the caller must take part in it (403). A refusal is the router's ordinary
+/// error answer, which ``ChatServerChannel`` writes as the answer to the upgrade request; a plain
+/// GET that passes the checks is answered 426.
+struct SocketController {
+    let authenticator: Authenticator
+    let store: ChatStore
+    /// Makes the session that serves an admitted socket.
+    let makeSession: @Sendable (_ caller: Caller, _ chat: Chat, _ logger: Logger) -> ChatSocketSession
+
+    func addRoutes(to router: Router<ChatRequestContext>) {
+        router.get("ws/chat/:uuid/", use: open)
+    }
+
+    @Sendable func open(_ request: Request, context: ChatRequestContext) async throws -> Response {
+        let key = PresentedKey(
+            authorization: request.headers[.authorization],
+            query: request.uri.queryParameters["token"].map(String.init)
+        )
+        guard let caller = try await authenticator.caller(presenting: key) else { throw APIError.notAuthenticated }
+        guard let uuid = context.parameters.get("uuid").flatMap(UUID.init(uuidString:)), let chat = try await store.chat(uuid: uuid) else {
+            throw APIError.notFound
+        }
+        guard try await store.isParticipant(userID: caller.user.id, chatID: chat.id) else {
+            throw APIError.detail(.forbidden, "You do not take part in this chat.")
+        }
+        guard context.admittedSocket.isUpgradeRequest else {
+            throw APIError.detail(.upgradeRequired, "This route is a WebSocket: connect with an upgrade request.")
+        }
+        let session = makeSession(caller, chat, context.logger)
+        context.admittedSocket.admit { inbound, outbound, socketContext in
+            await session.run(inbound: inbound, outbound: outbound, shutdown: socketContext.shutdown)
+        }
+        return Response(status: .switchingProtocols)
+    }
+}
