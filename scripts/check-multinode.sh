@@ -25,7 +25,7 @@ trap cleanup EXIT
 
 servers=()
 for port in 18101 18102 18103; do
-    DATABASE_URL="$database_url" REDIS_URL="$CHAT_TEST_REDIS_URL" REDIS_CHANNEL_PREFIX="$database" BCRYPT_COST=4 LOG_LEVEL=notice \
+    DATABASE_URL="$database_url" REDIS_URL="$CHAT_TEST_REDIS_URL" REDIS_CHANNEL_PREFIX="$database" BCRYPT_COST=4 RATE_LIMITS=off LOG_LEVEL=notice \
     GOOGLE_CLIENT_IDS="$client_id" GOOGLE_JWKS_URL="http://127.0.0.1:$google_port/oauth2/v3/certs" \
     GOOGLE_TOKENINFO_URL="http://127.0.0.1:$google_port/tokeninfo" \
         "$bin/chat-server" --port "$port" >"$logs/node-$port.log" 2>&1 &

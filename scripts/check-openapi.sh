@@ -61,7 +61,7 @@ swift build --scratch-path "$scratch" --build-tests
 server_binary="$(swift build --scratch-path "$scratch" --build-tests --show-bin-path)/chat-server"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 base="http://127.0.0.1:$port"
-DATABASE_URL="sqlite:///$work/chat.sqlite3" BCRYPT_COST=4 LOG_LEVEL=notice \
+DATABASE_URL="sqlite:///$work/chat.sqlite3" BCRYPT_COST=4 RATE_LIMITS=off LOG_LEVEL=notice \
     "$server_binary" --hostname 127.0.0.1 --port "$port" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 300); do

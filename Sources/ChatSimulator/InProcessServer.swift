@@ -36,6 +36,7 @@ public final class InProcessServer: Sendable {
         configuration.port = 0
         configuration.database = .sqliteFile(databasePath)
         configuration.accounts.bcryptCost = 4
+        configuration.rateLimits = .off  // Many virtual users on one address; the limits have tests of their own.
         configuration.logLevel = logLevel
         configuration.mailOutbox = MemoryMailOutbox()
         configuration.google.clientIDs = [googleClientID]

@@ -16,6 +16,8 @@ public struct AppConfiguration: Sendable {
     public var redisChannelPrefix = "chat"
     /// Account behaviour (bcrypt cost, mandatory e-mail verification, ...).
     public var accounts = AccountSettings()
+    /// Rate limits of log-ins, registrations, password changes, e-mail resends and messages.
+    public var rateLimits = RateLimitSettings()
     /// Google sign-in (off until client IDs are set).
     public var google = GoogleSettings()
     /// How much to log.
@@ -50,6 +52,14 @@ public struct AppConfiguration: Sendable {
         ("BCRYPT_COST", "bcrypt work factor, 4...31 (default 12)"),
         ("REQUIRE_EMAIL_VERIFICATION", "true or false (default false): refuse log-in until the e-mail is confirmed"),
         ("REQUIRE_OLD_PASSWORD", "true or false (default false): password change asks for old_password"),
+        ("RATE_LIMITS", "on (default) or off: off turns every rate limit off (benchmarks, fuzzing; never in production)"),
+        ("RATE_LIMIT_LOGIN_PER_ADDRESS", "log-in attempts per client address, as <n>/s or <n>/min with an optional ,burst=<n>, or off (default 1/s,burst=20)"),
+        ("RATE_LIMIT_LOGIN_PER_ACCOUNT", "log-in attempts per account, from anywhere (default 6/min,burst=5)"),
+        ("RATE_LIMIT_REGISTRATION_PER_ADDRESS", "registrations per client address (default 3/min,burst=5)"),
+        ("RATE_LIMIT_PASSWORD_CHANGE_PER_ACCOUNT", "password changes per account (default 3/min,burst=5)"),
+        ("RATE_LIMIT_EMAIL_RESEND", "confirmation e-mails sent again, per client address and per e-mail address (default 1/min,burst=3)"),
+        ("RATE_LIMIT_MESSAGES_PER_USER", "messages one user sends, all sockets together (default 100/s,burst=200)"),
+        ("TRUST_X_FORWARDED_FOR", "true or false (default false): count clients by the last X-Forwarded-For address (set only behind a proxy that appends it)"),
         ("GOOGLE_CLIENT_IDS", "comma-separated OAuth client IDs whose tokens are accepted (default: Google sign-in off)"),
         ("GOOGLE_JWKS_URL", "Google's signing keys (default https://www.googleapis.com/oauth2/v3/certs)"),
         ("GOOGLE_TOKENINFO_URL", "where access tokens are checked (default https://oauth2.googleapis.com/tokeninfo)"),
@@ -94,6 +104,7 @@ public struct AppConfiguration: Sendable {
         if let url = environment["GOOGLE_JWKS_URL"] { configuration.google.jwksURL = url }
         if let url = environment["GOOGLE_TOKENINFO_URL"] { configuration.google.tokenInfoURL = url }
         if let domain = environment["GOOGLE_HOSTED_DOMAIN"] { configuration.google.hostedDomain = domain }
+        try readRateLimits(environment, into: &configuration.rateLimits)
         configuration.accounts.requireEmailVerification = try flag("REQUIRE_EMAIL_VERIFICATION", environment) ?? false
         configuration.accounts.requireOldPassword = try flag("REQUIRE_OLD_PASSWORD", environment) ?? false
         return configuration
@@ -109,6 +120,32 @@ public struct AppConfiguration: Sendable {
             guard let value = values[name], !value.isEmpty else { return nil }
             return value
         }
+    }
+
+    private static func readRateLimits(_ environment: Environment, into limits: inout RateLimitSettings) throws {
+        let rules: [(String, WritableKeyPath<RateLimitSettings, RateLimit?>)] = [
+            ("RATE_LIMIT_LOGIN_PER_ADDRESS", \.loginPerAddress),
+            ("RATE_LIMIT_LOGIN_PER_ACCOUNT", \.loginPerAccount),
+            ("RATE_LIMIT_REGISTRATION_PER_ADDRESS", \.registrationPerAddress),
+            ("RATE_LIMIT_PASSWORD_CHANGE_PER_ACCOUNT", \.passwordChangePerAccount),
+            ("RATE_LIMIT_EMAIL_RESEND", \.emailResend),
+            ("RATE_LIMIT_MESSAGES_PER_USER", \.messagesPerUser),
+        ]
+        if try flag("RATE_LIMITS", environment) == false {
+            limits = .off
+            return
+        }
+        for (name, rule) in rules {
+            guard let text = environment[name] else { continue }
+            if text.lowercased() == "off" {
+                limits[keyPath: rule] = nil
+            } else if let limit = RateLimit(parsing: text) {
+                limits[keyPath: rule] = limit
+            } else {
+                throw ConfigurationError("\(name) must be like 10/s, 3/min or 0.5/s,burst=5, or off; got '\(text)'")
+            }
+        }
+        limits.trustForwardedFor = try flag("TRUST_X_FORWARDED_FOR", environment) ?? false
     }
 
     private static func flag(_ name: String, _ environment: Environment) throws -> Bool? {

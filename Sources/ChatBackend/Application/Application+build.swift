@@ -24,7 +24,7 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
         },
         logger: logger
     )
-    app.addServices(database)
+    app.addServices(database, services.hasher)
     app.addServices(services.backgroundServices)
     app.beforeServerStarts {
         try await Migrations.apply(to: database, logger: logger)
@@ -50,6 +50,7 @@ func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, 
         store: store,
         authenticator: Authenticator(store: store),
         accounts: configuration.accounts,
+        rateLimits: configuration.rateLimits,
         hasher: PasswordHasher(cost: configuration.accounts.bcryptCost),
         outbox: configuration.mailOutbox ?? LogMailOutbox(logger: logger),
         google: configuration.google.clientIDs.isEmpty ? nil : GoogleTokenVerifier(settings: configuration.google),
@@ -57,6 +58,7 @@ func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, 
         channelLayer: configuration.wrapChannelLayer?(channelLayer) ?? channelLayer,
         publicBaseURL: configuration.publicBaseURL,
         socketReauthorizationInterval: configuration.socketReauthorizationInterval,
+        messageLimiter: configuration.rateLimits.messagesPerUser.map { RateLimiter($0) },
         backgroundServices: backgroundServices
     )
 }

@@ -7,6 +7,7 @@ struct ChatServices: Sendable {
     let store: ChatStore
     let authenticator: Authenticator
     let accounts: AccountSettings
+    let rateLimits: RateLimitSettings
     let hasher: PasswordHasher
     let outbox: any MailOutbox
     let google: GoogleTokenVerifier?
@@ -16,6 +17,8 @@ struct ChatServices: Sendable {
     let publicBaseURL: String?
     /// How long a socket's authorization check holds before a frame checks again.
     let socketReauthorizationInterval: Duration
+    /// Every socket of a user draws on one allowance of messages.
+    let messageLimiter: RateLimiter?
     /// What must run beside the server (the Redis subscriber).
     let backgroundServices: [any Service]
 
@@ -25,7 +28,10 @@ struct ChatServices: Sendable {
         router.middlewares.add(ErrorMiddleware())
         if let publicBaseURL { router.middlewares.add(PublicBaseURLMiddleware(url: publicBaseURL)) }
         let signedIn = TokenAuthenticator(authenticator: authenticator)
-        AuthController(store: store, authenticator: authenticator, settings: accounts, hasher: hasher, outbox: outbox, google: google)
+        AuthController(
+            store: store, authenticator: authenticator, settings: accounts, hasher: hasher, outbox: outbox,
+            throttle: Throttle(rateLimits), google: google
+        )
             .addRoutes(to: router.group("api/rest-auth"))
         UserController(store: store).addRoutes(to: router.group("api/user").add(middleware: signedIn))
         ChatController(store: store).addRoutes(to: router.group("api/chat").add(middleware: signedIn))
@@ -39,7 +45,8 @@ struct ChatServices: Sendable {
     @Sendable private func makeSocketSession(caller: Caller, chat: Chat, logger: Logger) -> ChatSocketSession {
         ChatSocketSession(
             caller: caller, chat: chat, reauthorizationInterval: socketReauthorizationInterval,
-            authenticator: authenticator, store: store, channelLayer: channelLayer, hub: hub, logger: logger
+            authenticator: authenticator, store: store, channelLayer: channelLayer, hub: hub,
+            messageLimiter: messageLimiter, logger: logger
         )
     }
 }

@@ -41,6 +41,25 @@ public struct APIError: Error, Sendable {
         .unauthorized, body: ["detail": "Invalid token."], headers: [.wwwAuthenticate: "Token"]
     )
 
+    /// Too many requests of a kind from one client (DRF's throttling answer), with when to retry.
+    public static func throttled(retryAfter: Duration) -> APIError {
+        let seconds = max(1, Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0))
+        return APIError(
+            .tooManyRequests,
+            body: ["detail": .string("Request was throttled. Expected available in \(seconds) second\(seconds == 1 ? "" : "s").")],
+            headers: [.retryAfter: String(seconds)]
+        )
+    }
+
+    /// The server is at its limit for a kind of work (password hashing): retry shortly.
+    public static func busy(retryAfterSeconds: Int) -> APIError {
+        APIError(
+            .serviceUnavailable,
+            body: ["detail": "The server is busy; try again shortly."],
+            headers: [.retryAfter: String(retryAfterSeconds)]
+        )
+    }
+
     /// Unknown object.
     public static let notFound = detail(.notFound, "Not found.")
 

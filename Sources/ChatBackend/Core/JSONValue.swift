@@ -45,6 +45,15 @@ public indirect enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    /// The number this value holds, integer or not, if it is one.
+    public var doubleValue: Double? {
+        switch self {
+        case .double(let value): value
+        case .int(let value): Double(value)
+        default: nil
+        }
+    }
+
     /// The boolean this value holds, if it is one.
     public var boolValue: Bool? {
         if case .bool(let value) = self { return value }

@@ -24,6 +24,9 @@ public enum Limits {
     public static let maximumPageSize = 100
     /// Messages per `fetch_messages` page, as the original.
     public static let historyPageSize = 15
+    /// Password hashes (log-ins, registrations, password changes) waiting or running at once;
+    /// beyond, a request is answered 503 with `Retry-After` at once.
+    public static let pendingPasswordHashes = 16
     /// Frames a socket may have queued before it is cut off as too slow.
     public static let socketOutboundQueue = 1024
 }

@@ -41,6 +41,9 @@ enum ClientCommand: Equatable {
         guard let message = value["message"] else { return .failure("missing field 'message'") }
         guard let text = message.stringValue else { return .failure("field 'message' must be a string") }
         guard !text.allSatisfy(\.isWhitespace) else { return .failure("field 'message' must not be empty") }
+        guard !TextRules.hasForbiddenControlCharacter(text) else {
+            return .failure("field 'message' must not hold control characters other than newline and tab")
+        }
         guard text.count <= Limits.messageCharacters else {
             return .failure("field 'message' is longer than \(Limits.messageCharacters) characters")
         }
@@ -60,8 +63,21 @@ struct SocketFrameError: Error, Equatable, ExpressibleByStringLiteral {
         self.reason = reason
     }
 
+    /// Seconds until the client may send again, for `rate_limited`.
+    var retryAfter: Double?
+
+    /// The sender is over its message allowance: `{"command": "error", "error": "rate_limited", "retry_after": s}`.
+    static func rateLimited(retryAfter: Duration) -> SocketFrameError {
+        var error = SocketFrameError("rate_limited")
+        let seconds = Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18
+        error.retryAfter = (seconds * 1000).rounded(.up) / 1000
+        return error
+    }
+
     var frame: String {
-        JSONValue.object([("command", "error"), ("error", .string(reason))]).serialized
+        var members: [(String, JSONValue)] = [("command", "error"), ("error", .string(reason))]
+        if let retryAfter { members.append(("retry_after", .double(retryAfter))) }
+        return JSONValue.object(members).serialized
     }
 }
 

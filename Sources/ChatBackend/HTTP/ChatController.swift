@@ -29,7 +29,11 @@ struct ChatController {
         guard try Self.kind(context) == .groups else { throw APIError.badRequest }
         // Every refusal here is the original's empty 400: a missing, blank, mistyped or over-long name.
         var fields = try await RequestFields.readAnsweringEmptyBadRequest(request, context: context)
-        guard let name = fields.string("name", maxLength: Limits.chatNameCharacters) else { throw APIError.badRequest }
+        guard let name = fields.string("name", maxLength: Limits.chatNameCharacters) else {
+            // But a control character, which the original stored cut short: that gets a clear message.
+            if fields.errors.contains(where: { $0.1.contains(TextRules.controlCharacterMessage) }) { try fields.validate() }
+            throw APIError.badRequest
+        }
         let chat = try await store.createGroupChat(name: name, creatorID: caller.id)
         return .json(try await detailJSON(chat, request, context), status: .created)
     }

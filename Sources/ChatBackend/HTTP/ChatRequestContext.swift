@@ -10,9 +10,12 @@ public struct ChatRequestContext: RequestContext {
     public var publicBaseURL: String?
     /// Where the socket route leaves the socket it admitted, for the upgrade channel to run.
     let admittedSocket = AdmittedSocket()
+    /// The IP address of the connection's peer (a proxy's, behind one).
+    let peerAddress: String?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.peerAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// No route of the contract takes more than a few fields: bodies are bounded well below the default.

@@ -8,10 +8,17 @@ struct RequestFields {
     private(set) var errors: [(String, [String])] = []
 
     /// Reads the body as a JSON object; an empty body counts as `{}` (DRF does the same).
+    ///
+    /// A body must say it is JSON (`Content-Type: application/json`), or it is refused with 415
+    /// before anything else happens: a form or `text/plain` post is what a page on another site can
+    /// make a visitor's browser send without asking, and it must not reach the password hashing.
     static func read(_ request: Request, context: ChatRequestContext) async throws -> RequestFields {
         var request = request
+        let contentType = request.headers[.contentType]
+        if let contentType, !isJSON(contentType) { throw unsupportedMediaType(contentType) }
         let buffer = try await request.collectBody(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { return RequestFields(object: .object([])) }
+        guard contentType != nil else { throw unsupportedMediaType("") }
         let value: JSONValue
         do {
             value = try JSONValue.parse(buffer.readableBytesView)
@@ -34,6 +41,16 @@ struct RequestFields {
         }
     }
 
+    /// `application/json`, with or without parameters (`; charset=utf-8`).
+    private static func isJSON(_ contentType: String) -> Bool {
+        contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+    }
+
+    /// DRF's answer to a body it has no parser for.
+    private static func unsupportedMediaType(_ contentType: String) -> APIError {
+        APIError.detail(.unsupportedMediaType, "Unsupported media type \"\(contentType.prefix(100))\" in request.")
+    }
+
     private init(object: JSONValue) {
         self.object = object
     }
@@ -48,6 +65,8 @@ struct RequestFields {
                 fail(name, "This field may not be blank.")
             } else if value.count > maxLength {
                 fail(name, "Ensure this field has no more than \(maxLength) characters.")
+            } else if TextRules.hasForbiddenControlCharacter(value) {
+                fail(name, TextRules.controlCharacterMessage)
             } else {
                 return value
             }

@@ -1,37 +1,74 @@
 import Crypto
 import Foundation
 import HummingbirdBcrypt
+import NIOCore
 import NIOPosix
+import ServiceLifecycle
+import Synchronization
 
-/// Hashes and checks passwords with bcrypt, off the event loops.
+/// Hashes and checks passwords with bcrypt, on threads of its own, a bounded number at a time.
+///
+/// bcrypt is slow on purpose (a quarter of a second at cost 12), so it must never share threads
+/// with the database or the event loops: the hasher has its own pool (one thread less than the
+/// machine has cores, at least one). Work waiting for those threads is bounded too: past
+/// `maximumPending` hashes waiting or running, a request is refused at once with 503 and
+/// `Retry-After`, so no number of log-ins slows anything else down or piles up in memory.
 ///
 /// The password is first reduced to a SHA-256 digest (as Django's `bcrypt_sha256` does), because
 /// bcrypt ignores everything after 72 bytes: two long passwords sharing a prefix must not match.
-public struct PasswordHasher: Sendable {
+///
+/// A service: ``run()`` starts the pool and stops it at graceful shutdown.
+public final class PasswordHasher: Service {
     /// bcrypt's cost (4...31); tests and load seeding use a low one.
-    public var cost: UInt8
+    public let cost: UInt8
+    /// How many hashes may wait or run at once before requests are refused.
+    public let maximumPending: Int
+    private let pool: NIOThreadPool
+    private let pending = Atomic<Int>(0)
 
-    /// Creates a hasher with the given cost.
-    public init(cost: UInt8) {
+    /// Creates a hasher with the given cost; `threads` defaults to one less than the cores.
+    public init(cost: UInt8, maximumPending: Int = Limits.pendingPasswordHashes, threads: Int? = nil) {
         self.cost = min(max(cost, 4), 31)
+        self.maximumPending = maximumPending
+        self.pool = NIOThreadPool(numberOfThreads: threads ?? max(1, System.coreCount - 1))
+    }
+
+    public func run() async throws {
+        pool.start()
+        try? await gracefulShutdown()
+        try await pool.shutdownGracefully()
     }
 
     /// The stored form of `password`.
     public func hash(_ password: String) async throws -> String {
         let input = Self.prehash(password)
         let cost = self.cost
-        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(input, cost: cost) }
+        return try await admitted { Bcrypt.hash(input, cost: cost) }
     }
 
     /// Whether `password` matches a stored hash.
     public func verify(_ password: String, hash: String) async throws -> Bool {
         let input = Self.prehash(password)
-        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(input, hash: hash) }
+        return try await admitted { Bcrypt.verify(input, hash: hash) }
     }
 
     /// Spends as long as a real check, so a login for an unknown e-mail takes as long as a wrong password.
     public func spendCheckTime(_ password: String) async throws {
         _ = try await hash(password)
+    }
+
+    /// Runs `work` on the pool if fewer than `maximumPending` hashes are waiting or running.
+    private func admitted<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
+        guard pending.wrappingAdd(1, ordering: .relaxed).newValue <= maximumPending else {
+            pending.wrappingSubtract(1, ordering: .relaxed)
+            throw APIError.busy(retryAfterSeconds: 1)
+        }
+        defer { pending.wrappingSubtract(1, ordering: .relaxed) }
+        do {
+            return try await pool.runIfActive(work)
+        } catch is NIOThreadPoolError.ThreadPoolInactive {
+            throw APIError.busy(retryAfterSeconds: 1)
+        }
     }
 
     private static func prehash(_ password: String) -> String {

@@ -15,6 +15,8 @@ struct ChatSocketSession {
     let store: ChatStore
     let channelLayer: any ChannelLayer
     let hub: ChatHub
+    /// The sender's allowance of messages; nil: unlimited.
+    let messageLimiter: RateLimiter?
     let logger: Logger
 
     private var user: User { caller.user }
@@ -104,6 +106,10 @@ struct ChatSocketSession {
                 outbox.yield(SocketFrameError("could not read the history; try again").frame)
             }
         case .success(.newMessage(let content)):
+            if let wait = messageLimiter?.take("user \(user.id)") {
+                outbox.yield(SocketFrameError.rateLimited(retryAfter: wait).frame)
+                return
+            }
             await post(content, outbox: outbox)
         }
     }

@@ -19,7 +19,7 @@ extension ChatStore {
         email: String, username: String, passwordHash: String?, emailVerified: Bool, googleSubject: String?, now: Int64
     ) async throws -> User {
         try await database.transaction { connection in
-            if try await !connection.query("SELECT id FROM users WHERE email_key = ?", [.text(email.lowercased())]).isEmpty {
+            if try await !connection.query("SELECT id FROM users WHERE email_key = ?", [.text(TextRules.emailKey(email))]).isEmpty {
                 throw StoreConflict.emailTaken
             }
             if try await !connection.query("SELECT id FROM users WHERE username_key = ?", [.text(username.lowercased())]).isEmpty {
@@ -32,7 +32,7 @@ extension ChatStore {
                 RETURNING id, uuid, email, username, password_hash, email_verified, is_active
                 """,
                 [
-                    .text(UUID().text), .text(email), .text(email.lowercased()), .text(username), .text(username.lowercased()),
+                    .text(UUID().text), .text(email), .text(TextRules.emailKey(email)), .text(username), .text(username.lowercased()),
                     passwordHash.map(SQLValue.text) ?? .null, .int(emailVerified ? 1 : 0), .int(now),
                     googleSubject.map(SQLValue.text) ?? .null,
                 ]
@@ -49,7 +49,7 @@ extension ChatStore {
 
     /// The user with this e-mail (case-insensitive), if any.
     public func user(email: String) async throws -> User? {
-        try await firstUser(where: "u.email_key = ?", .text(email.lowercased()))
+        try await firstUser(where: "u.email_key = ?", .text(TextRules.emailKey(email)))
     }
 
     /// The user with this public id, if any.
@@ -138,13 +138,12 @@ extension ChatStore {
         )
     }
 
-    /// Marks the user of a confirmation key verified; false when the key is unknown.
-    ///
-    /// A key stays valid after use, so following the link twice still says "confirmed".
+    /// Marks the user of a confirmation key verified and spends the key; false when the key is
+    /// unknown or was used already (keys are single-use, as the original's).
     public func confirmEmail(keyHash: String) async throws -> Bool {
         try await database.transaction { connection in
             guard let row = try await connection.query(
-                "SELECT user_id FROM email_confirmations WHERE key_hash = ?", [.text(keyHash)]
+                "DELETE FROM email_confirmations WHERE key_hash = ? RETURNING user_id", [.text(keyHash)]
             ).first else { return false }
             _ = try await connection.query("UPDATE users SET email_verified = 1 WHERE id = ?", [.int(try row.int("user_id"))])
             return true

@@ -38,6 +38,7 @@ struct TestServer: Sendable {
         }
         try TestBackend.current.configureChannelLayer(&configuration)
         configuration.accounts.bcryptCost = 4
+        configuration.rateLimits = .off  // Many virtual users on one address; the limits have tests of their own.
         configuration.logLevel = .warning
         configuration.mailOutbox = outbox
         if let clock { configuration.clock = clock }
@@ -61,7 +62,7 @@ struct TestServer: Sendable {
     ) async throws -> Reply {
         var headers = headers
         if let token { headers[.authorization] = "Token \(token)" }
-        if json != nil { headers[.contentType] = "application/json" }
+        if json != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
         let response = try await client.execute(
             uri: path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0.serialized) }
         )
