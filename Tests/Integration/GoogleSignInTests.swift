@@ -175,6 +175,32 @@ struct GoogleSignInTests {
         }
     }
 
+    @Test("a freshly rotated key: 503 while Google is down, accepted within seconds once it is back")
+    func rotatedKeyDuringOutage() async throws {
+        try await Self.run(configure: { $0.minimumRefetchSeconds = 2; $0.failedFetchRetrySeconds = 0.5 }) { server, issuer in
+            let account = FakeGoogleAccount(subject: "4242", email: "rotated@example.com")
+            #expect(try await Self.signIn(server, ["id_token": .string(try issuer.idToken(for: account, audience: Self.clientID))]).status == .ok)
+            let rotated = try issuer.signer.idToken(
+                for: account, claims: FakeIDTokenClaims(audience: Self.clientID, now: Date().timeIntervalSince1970), signing: .unpublishedKey
+            )
+            try await Task.sleep(for: .seconds(2))  // past the refetch interval of the first fetch
+            issuer.setAvailable(false)
+            for _ in 0..<3 {
+                let down = try await Self.signIn(server, ["id_token": .string(rotated)])
+                #expect(down.status == .serviceUnavailable, "an unknown key while Google is down may be Google's: \(down.body)")
+            }
+            issuer.rotateKeys()
+            issuer.setAvailable(true)
+            // Back: the key is fetched on the next try after the short failure interval, not 30 s later.
+            var accepted = false
+            for _ in 0..<20 where !accepted {
+                accepted = try await Self.signIn(server, ["id_token": .string(rotated)]).status == .ok
+                if !accepted { try await Task.sleep(for: .milliseconds(250)) }
+            }
+            #expect(accepted, "the rotated key is accepted within 5 s of Google's return")
+        }
+    }
+
     @Test("a hosted-domain restriction admits only that domain")
     func hostedDomain() async throws {
         try await Self.run(configure: { $0.hostedDomain = "example.org" }) { server, issuer in

@@ -57,7 +57,7 @@ public final class FakeGoogleIssuer: Sendable {
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/json", .cacheControl: "public, max-age=3600"],
-                body: .init(byteBuffer: ByteBuffer(string: signer.jwks))
+                body: .init(byteBuffer: ByteBuffer(string: signer.jwks(rotated: state.isRotated)))
             )
         }
         router.get("tokeninfo") { request, _ -> Response in
@@ -86,6 +86,12 @@ public final class FakeGoogleIssuer: Sendable {
     }
 
     /// Makes every route answer 503, as during a Google outage, or serve again.
+    /// Publishes the second key too, as Google does when it rotates keys: tokens the signer makes
+    /// with `.unpublishedKey` are then Google's.
+    public func rotateKeys() {
+        state.rotate()
+    }
+
     public func setAvailable(_ available: Bool) {
         state.setAvailable(available)
     }
@@ -110,6 +116,7 @@ private final class IssuerState: Sendable {
 
     private struct Fields {
         var available = true
+        var rotated = false
         var jwksRequests = 0
         var grants: [String: Grant] = [:]
     }
@@ -117,6 +124,11 @@ private final class IssuerState: Sendable {
     private let fields = Mutex(Fields())
 
     var isAvailable: Bool { fields.withLock { $0.available } }
+    var isRotated: Bool { fields.withLock { $0.rotated } }
+
+    func rotate() {
+        fields.withLock { $0.rotated = true }
+    }
     var jwksRequests: Int { fields.withLock { $0.jwksRequests } }
 
     func setAvailable(_ available: Bool) {

@@ -28,12 +28,18 @@ public struct FakeGoogleSigner: Sendable {
         unpublished = ("fake-google-key-2", try _RSA.Signing.PrivateKey(pemRepresentation: second))
     }
 
-    /// The JWKS document Google would serve: the published key only.
-    public var jwks: String {
-        let primitives = (try? published.key.publicKey.getKeyPrimitives())
-        let modulus = primitives.map { Self.base64URL($0.modulus) } ?? ""
-        let exponent = primitives.map { Self.base64URL($0.publicExponent) } ?? ""
-        return #"{"keys":[{"kty":"RSA","alg":"RS256","use":"sig","kid":"\#(published.id)","n":"\#(modulus)","e":"\#(exponent)"}]}"#
+    /// The JWKS document Google would serve: the published key, and after a key rotation the
+    /// second key too (which the signer's `.unpublishedKey` tokens then verify against).
+    public func jwks(rotated: Bool = false) -> String {
+        let keys = rotated ? [published, unpublished] : [published]
+        return #"{"keys":["# + keys.map(Self.jwk).joined(separator: ",") + "]}"
+    }
+
+    private static func jwk(_ key: (id: String, key: _RSA.Signing.PrivateKey)) -> String {
+        let primitives = (try? key.key.publicKey.getKeyPrimitives())
+        let modulus = primitives.map { base64URL($0.modulus) } ?? ""
+        let exponent = primitives.map { base64URL($0.publicExponent) } ?? ""
+        return #"{"kty":"RSA","alg":"RS256","use":"sig","kid":"\#(key.id)","n":"\#(modulus)","e":"\#(exponent)"}"#
     }
 
     /// An ID token for `account` with `claims`, signed as `signing` says.

@@ -7,7 +7,10 @@ import NIOHTTP1
 /// Google's signing keys (JWKS), fetched on demand and kept for the `max-age` Google gives.
 ///
 /// A token naming a key we do not have triggers a refetch (Google rotates keys), at most once per
-/// `minimumRefetchSeconds`, so a flood of forged key ids cannot make us hammer Google.
+/// `minimumRefetchSeconds`, so a flood of forged key ids cannot make us hammer Google. While the
+/// last fetch failed, a key we do not know may well be Google's: such tokens answer 503 (not "unknown
+/// key"), and the next fetch is tried after `failedFetchRetrySeconds`. Callers arriving during a
+/// fetch wait for it instead of starting their own.
 actor GoogleKeySet {
     private let settings: GoogleSettings
     private let httpClient: HTTPClient
@@ -15,29 +18,45 @@ actor GoogleKeySet {
     private var keyIDs: Set<String> = []
     private var expiry = Date.distantPast
     private var lastFetch = Date.distantPast
+    private var lastFetchFailed = false
+    private var fetching: Task<Void, any Error>?
 
     init(settings: GoogleSettings, httpClient: HTTPClient) {
         self.settings = settings
         self.httpClient = httpClient
     }
 
-    /// The key collection holding `keyID`; throws `rejected` when Google does not publish it.
+    /// The key collection holding `keyID`; throws `rejected` when Google does not publish it, and
+    /// `unavailable` when Google's keys could not be fetched.
     func keys(containing keyID: String) async throws -> JWTKeyCollection {
-        let now = Date()
-        if let keys, now < expiry, keyIDs.contains(keyID) { return keys }
-        let expired = now >= expiry
-        let mayRefetch = now.timeIntervalSince(lastFetch) >= settings.minimumRefetchSeconds
-        if keys == nil || expired || mayRefetch {
-            try await fetch()
+        if let keys, Date() < expiry, keyIDs.contains(keyID) { return keys }
+        if fetching != nil || mayFetch(now: Date()) {
+            try await refresh()
         }
         guard let keys, keyIDs.contains(keyID) else {
+            if lastFetchFailed { throw GoogleSignInError.unavailable("Google's keys could not be fetched") }
             throw GoogleSignInError.rejected("The Google token is signed with an unknown key.")
         }
         return keys
     }
 
+    private func mayFetch(now: Date) -> Bool {
+        let interval = lastFetchFailed ? settings.failedFetchRetrySeconds : settings.minimumRefetchSeconds
+        return keys == nil || now >= expiry || now.timeIntervalSince(lastFetch) >= interval
+    }
+
+    /// Joins the fetch under way, or starts one.
+    private func refresh() async throws {
+        if let fetching { return try await fetching.value }
+        let task = Task { try await fetch() }
+        fetching = task
+        defer { fetching = nil }
+        try await task.value
+    }
+
     private func fetch() async throws {
         lastFetch = Date()
+        lastFetchFailed = true
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
@@ -65,6 +84,7 @@ actor GoogleKeySet {
         }
         keys = collection
         keyIDs = ids
+        lastFetchFailed = false
         expiry = Date().addingTimeInterval(Self.maxAge(response.headers) ?? 3600)
     }
 

@@ -11,8 +11,12 @@ public struct GoogleSettings: Sendable {
     public var hostedDomain: String?
     /// Tolerated clock difference with Google for `exp`, `iat` and `nbf`.
     public var leewaySeconds: Double = 60
-    /// Shortest time between two JWKS fetches caused by tokens naming an unknown key.
-    public var minimumRefetchSeconds: Double = 30
+    /// Shortest time between two JWKS fetches caused by tokens naming an unknown key: a freshly
+    /// rotated key is fetched within it, and forged key ids cannot make the server hammer Google.
+    public var minimumRefetchSeconds: Double = 5
+    /// Shortest time between two JWKS fetches after one failed (Google unreachable): sign-ins
+    /// answer 503 meanwhile, and work again within it once Google is back.
+    public var failedFetchRetrySeconds: Double = 1
     /// Longest wait for Google: past it, sign-in answers 503 instead of hanging.
     public var requestTimeoutSeconds: Int64 = 3
 
