@@ -24,6 +24,12 @@ public final class FaultyChannelLayer: ChannelLayer {
         self.fault = fault
     }
 
+    public func revoke(_ revocation: TokenRevocation) async throws {
+        try await inner.revoke(revocation)
+    }
+
+    public var deliveryDelay: Duration { inner.deliveryDelay }
+
     public func publish(chatID: Int64, frame: String) async throws {
         let (count, held) = state.withLock { state -> (Int, (Int64, String)?) in
             state.count += 1

@@ -30,7 +30,7 @@ struct ChatServices: Sendable {
         let signedIn = TokenAuthenticator(authenticator: authenticator)
         AuthController(
             store: store, authenticator: authenticator, settings: accounts, hasher: hasher, outbox: outbox,
-            throttle: Throttle(rateLimits), google: google
+            throttle: Throttle(rateLimits), channelLayer: channelLayer, google: google
         )
             .addRoutes(to: router.group("api/rest-auth"))
         UserController(store: store).addRoutes(to: router.group("api/user").add(middleware: signedIn))

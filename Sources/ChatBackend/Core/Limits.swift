@@ -27,6 +27,9 @@ public enum Limits {
     /// Password hashes (log-ins, registrations, password changes) waiting or running at once;
     /// beyond, a request is answered 503 with `Retry-After` at once.
     public static let pendingPasswordHashes = 16
+    /// How long a socket waits at shutdown for the frames it is handling to finish, before it is
+    /// closed with 1001 (its queued frames are written first).
+    public static let shutdownDrain = Duration.seconds(5)
     /// Frames a socket may have queued before it is cut off as too slow.
     public static let socketOutboundQueue = 1024
 }

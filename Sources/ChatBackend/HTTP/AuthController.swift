@@ -9,6 +9,8 @@ struct AuthController {
     let hasher: PasswordHasher
     let outbox: any MailOutbox
     let throttle: Throttle
+    /// Closes the sockets of revoked tokens, on every node.
+    let channelLayer: any ChannelLayer
     /// Nil when no Google client ID is configured: Google sign-in is off.
     let google: GoogleTokenVerifier?
 
@@ -123,8 +125,9 @@ struct AuthController {
     }
 
     @Sendable func logout(_ request: Request, context: ChatRequestContext) async throws -> Response {
-        if let digest = context.caller?.tokenDigest {
-            try await store.deleteToken(hash: digest)
+        if let caller = context.caller {
+            try await store.deleteToken(hash: caller.tokenDigest)
+            await closeSockets(of: TokenRevocation(userID: caller.user.id, tokenDigests: [caller.tokenDigest]), context: context)
         }
         return .json(["detail": "Successfully logged out."])
     }
@@ -148,8 +151,19 @@ struct AuthController {
         if let digest = context.caller?.tokenDigest {
             // Other devices signed in with the old password are signed out; this one stays.
             try await store.deleteTokens(userID: user.id, except: digest)
+            await closeSockets(of: TokenRevocation(userID: user.id, keeping: digest), context: context)
         }
         return .json(["detail": "New password has been saved."])
+    }
+
+    /// Closes the sockets opened with revoked tokens now, on every node. Should the channel layer
+    /// be down, each socket still finds out at its next periodic check.
+    private func closeSockets(of revocation: TokenRevocation, context: ChatRequestContext) async {
+        do {
+            try await channelLayer.revoke(revocation)
+        } catch {
+            context.logger.warning("could not announce a token revocation", metadata: ["error": "\(error)"])
+        }
     }
 
     // MARK: Shared steps

@@ -1,9 +1,38 @@
 /// Carries a chat's live frames from the node that stored a message to every node with sockets
-/// in that chat. The database stays the source of truth: a frame is published only after its
-/// message is committed, so a lost frame is caught up by `fetch_messages`, never lost.
+/// in that chat, and token revocations to every node. The database stays the source of truth: a
+/// frame is published only after its message is committed, so a lost frame is caught up by
+/// `fetch_messages`, never lost.
 public protocol ChannelLayer: Sendable {
     /// Sends a frame to every socket of the chat, on every node.
     func publish(chatID: Int64, frame: String) async throws
+
+    /// Closes the sockets opened with revoked tokens, on every node (1008).
+    func revoke(_ revocation: TokenRevocation) async throws
+
+    /// How long a frame this node published may take to come back to this node's sockets: a
+    /// closing socket waits this long for its sender's own messages.
+    var deliveryDelay: Duration { get }
+}
+
+/// Which sockets lose their token: a user's sockets opened with some tokens, or with any token but one.
+public struct TokenRevocation: Sendable, Equatable {
+    public var userID: Int64
+    /// The digests of the revoked tokens; nil: every token of the user...
+    public var tokenDigests: [String]?
+    /// ...but this one (a password change keeps the device that made it signed in).
+    public var keeping: String?
+
+    public init(userID: Int64, tokenDigests: [String]? = nil, keeping: String? = nil) {
+        self.userID = userID
+        self.tokenDigests = tokenDigests
+        self.keeping = keeping
+    }
+
+    /// Whether a socket of `userID` opened with the token `digest` loses it.
+    public func revokes(userID: Int64, digest: String) -> Bool {
+        guard userID == self.userID, digest != keeping else { return false }
+        return tokenDigests?.contains(digest) ?? true
+    }
 }
 
 /// The channel layer of a single node: frames go straight to this node's hub.
@@ -18,4 +47,10 @@ public struct LocalChannelLayer: ChannelLayer {
     public func publish(chatID: Int64, frame: String) async throws {
         hub.deliver(chatID: chatID, frame: frame)
     }
+
+    public func revoke(_ revocation: TokenRevocation) async throws {
+        hub.revoke(revocation)
+    }
+
+    public var deliveryDelay: Duration { .zero }
 }

@@ -8,9 +8,19 @@ public final class ChatHub: Sendable {
     /// A socket's outbound queue, as the hub sees it.
     typealias Outbox = AsyncStream<String>.Continuation
 
+    /// Why the hub cuts a socket off.
+    enum CutOff: Sendable {
+        /// Its queue is full: the client reads too slowly.
+        case overflow
+        /// Its token was revoked (log-out, password change).
+        case revoked
+    }
+
     private struct Member {
+        let userID: Int64
+        let tokenDigest: String
         let outbox: Outbox
-        let onOverflow: @Sendable () -> Void
+        let cutOff: @Sendable (CutOff) -> Void
     }
 
     private let sockets = Mutex<[Int64: [Int: Member]]>([:])
@@ -19,10 +29,14 @@ public final class ChatHub: Sendable {
     /// Creates an empty hub.
     public init() {}
 
-    /// Registers a socket of `chatID`; returns the id to leave with.
-    func join(chatID: Int64, outbox: Outbox, onOverflow: @escaping @Sendable () -> Void) -> Int {
+    /// Registers a socket of `chatID`, opened by `userID` with the token `tokenDigest`; returns the
+    /// id to leave with. `cutOff` is called when the hub drops the socket.
+    func join(
+        chatID: Int64, userID: Int64, tokenDigest: String, outbox: Outbox, cutOff: @escaping @Sendable (CutOff) -> Void
+    ) -> Int {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
-        sockets.withLock { $0[chatID, default: [:]][id] = Member(outbox: outbox, onOverflow: onOverflow) }
+        let member = Member(userID: userID, tokenDigest: tokenDigest, outbox: outbox, cutOff: cutOff)
+        sockets.withLock { $0[chatID, default: [:]][id] = member }
         return id
     }
 
@@ -40,8 +54,16 @@ public final class ChatHub: Sendable {
         let members = sockets.withLock { $0[chatID].map { Array($0.values) } ?? [] }
         for member in members {
             if case .dropped = member.outbox.yield(frame) {
-                member.onOverflow()
+                member.cutOff(.overflow)
             }
         }
+    }
+
+    /// Cuts off this node's sockets that a revocation names. Rare (a log-out), so a scan will do.
+    public func revoke(_ revocation: TokenRevocation) {
+        let revoked = sockets.withLock { chats in
+            chats.values.flatMap(\.values).filter { revocation.revokes(userID: $0.userID, digest: $0.tokenDigest) }
+        }
+        for member in revoked { member.cutOff(.revoked) }
     }
 }

@@ -21,59 +21,85 @@ struct ChatSocketSession {
 
     private var user: User { caller.user }
 
-    /// Serves the socket until the client leaves, the server shuts down, or the client reads too slowly.
+    /// Serves the socket until the client leaves, the token is revoked, the client reads too
+    /// slowly, or the server shuts down.
+    ///
+    /// On shutdown nothing acknowledged is lost: new frames are refused (not stored), the frames
+    /// being handled finish, the sender's own broadcasts get time to come back, every queued frame is
+    /// written, and then the socket is closed with 1001.
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, shutdown: ShutdownSignal) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await shutdown.wait()
-                guard !Task.isCancelled else { return }
-                try? await outbound.close(.goingAway, reason: "server shutting down")
-            }
-            await serve(inbound: inbound, outbound: outbound)
-            group.cancelAll()
-        }
-    }
-
-    private func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         let (frames, outbox) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Limits.socketOutboundQueue))
-        let closing = CloseReason()
-        let socketID = hub.join(chatID: chat.id, outbox: outbox) {
-            closing.set(.policyViolation, "outbound queue full: read faster")
+        let state = SessionState()
+        let socketID = hub.join(chatID: chat.id, userID: user.id, tokenDigest: caller.tokenDigest, outbox: outbox) { cutOff in
+            switch cutOff {
+            case .overflow: state.close(.policyViolation, "outbound queue full: read faster")
+            case .revoked: state.close(.policyViolation, "token revoked")
+            }
             outbox.finish()
         }
         defer { hub.leave(chatID: chat.id, socketID: socketID) }
 
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await frame in frames {
-                    do { try await outbound.write(.text(frame)) } catch { break }
-                }
-                if let (code, reason) = closing.value {
-                    logger.notice("closing a socket", metadata: ["user": "\(user.id)", "chat": "\(chat.id)", "reason": "\(reason)"])
-                    try? await outbound.close(code, reason: reason)
-                }
+        await withTaskGroup(of: Void.self) { lifetime in
+            lifetime.addTask { await drain(on: shutdown, state: state, outbox: outbox) }
+            await withTaskGroup(of: Void.self) { socket in
+                socket.addTask { await write(frames, to: outbound, state: state) }
+                socket.addTask { await read(inbound, state: state, outbox: outbox) }
+                await socket.waitForAll()
             }
-            group.addTask {
-                do {
-                    var checkedAt = ContinuousClock.now
-                    for try await message in inbound.messages(maxSize: Limits.socketFrameBytes) {
-                        // The token (or the membership) may have been revoked since the last check.
-                        if ContinuousClock.now - checkedAt >= reauthorizationInterval {
-                            guard await isStillAuthorized() else {
-                                closing.set(.policyViolation, "token revoked or no longer a participant")
-                                break
-                            }
-                            checkedAt = .now
-                        }
-                        await handle(message, outbox: outbox)
-                    }
-                } catch {
-                    logger.debug("socket read ended", metadata: ["error": "\(error)"])
-                }
-                outbox.finish()
-            }
-            await group.waitForAll()
+            lifetime.cancelAll()
         }
+    }
+
+    /// Writes queued frames until the queue is finished, then closes with the reason, if any.
+    private func write(_ frames: AsyncStream<String>, to outbound: WebSocketOutboundWriter, state: SessionState) async {
+        for await frame in frames {
+            do { try await outbound.write(.text(frame)) } catch { break }
+        }
+        if let (code, reason) = state.closeReason {
+            logger.debug("closing a socket", metadata: ["user": "\(user.id)", "chat": "\(chat.id)", "reason": "\(reason)"])
+            try? await outbound.close(code, reason: reason)
+        }
+    }
+
+    /// Reads and answers the client's frames until it leaves or the socket is closed.
+    private func read(_ inbound: WebSocketInboundStream, state: SessionState, outbox: ChatHub.Outbox) async {
+        do {
+            var checkedAt = ContinuousClock.now
+            for try await message in inbound.messages(maxSize: Limits.socketFrameBytes) {
+                guard state.beginHandling() else {
+                    outbox.yield(SocketFrameError("the server is shutting down: send it again once reconnected").frame)
+                    continue
+                }
+                defer { state.endHandling() }
+                // The token (or the membership) may have been revoked on another node since the last check.
+                if ContinuousClock.now - checkedAt >= reauthorizationInterval {
+                    guard await isStillAuthorized() else {
+                        state.close(.policyViolation, "token revoked or no longer a participant")
+                        break
+                    }
+                    checkedAt = .now
+                }
+                await handle(message, outbox: outbox)
+            }
+        } catch {
+            logger.debug("socket read ended", metadata: ["error": "\(error)"])
+        }
+        outbox.finish()
+    }
+
+    /// At shutdown: refuse new frames, let those in hand finish and their broadcasts come back,
+    /// then let the writer empty the queue and close with 1001.
+    private func drain(on shutdown: ShutdownSignal, state: SessionState, outbox: ChatHub.Outbox) async {
+        await shutdown.wait()
+        guard !Task.isCancelled else { return }
+        state.stopAccepting()
+        let deadline = ContinuousClock.now + Limits.shutdownDrain
+        while state.isHandling, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        try? await Task.sleep(for: channelLayer.deliveryDelay)
+        state.close(.goingAway, "server shutting down")
+        outbox.finish()
     }
 
     /// Whether the socket's token still names its user, and the user still takes part in the chat.
@@ -133,16 +159,41 @@ struct ChatSocketSession {
     }
 }
 
-/// Why the server closes a socket, set once by whoever decides it (the hub on overflow, the
-/// reader on a revoked token) and read by the writer, which sends the close frame.
-private final class CloseReason: Sendable {
-    private let reason = Mutex<(WebSocketErrorCode, String)?>(nil)
-
-    func set(_ code: WebSocketErrorCode, _ text: String) {
-        reason.withLock { if $0 == nil { $0 = (code, text) } }
+/// What a socket's reader, writer and shutdown drain share: why the server closes the socket (set
+/// once, by whoever decides first), whether frames are still accepted, and how many are in hand.
+private final class SessionState: Sendable {
+    private struct Fields {
+        var closeReason: (WebSocketErrorCode, String)?
+        var accepting = true
+        var handling = 0
     }
 
-    var value: (WebSocketErrorCode, String)? {
-        reason.withLock { $0 }
+    private let fields = Mutex(Fields())
+
+    func close(_ code: WebSocketErrorCode, _ text: String) {
+        fields.withLock { if $0.closeReason == nil { $0.closeReason = (code, text) } }
+    }
+
+    var closeReason: (WebSocketErrorCode, String)? {
+        fields.withLock { $0.closeReason }
+    }
+
+    /// Counts a frame in hand; false once the socket no longer accepts frames.
+    func beginHandling() -> Bool {
+        fields.withLock {
+            guard $0.accepting else { return false }
+            $0.handling += 1
+            return true
+        }
+    }
+
+    func endHandling() {
+        fields.withLock { $0.handling -= 1 }
+    }
+
+    var isHandling: Bool { fields.withLock { $0.handling > 0 } }
+
+    func stopAccepting() {
+        fields.withLock { $0.accepting = false }
     }
 }

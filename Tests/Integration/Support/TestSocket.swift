@@ -49,6 +49,11 @@ final class TestSocket: Sendable {
         socket.received.map(\.frame)
     }
 
+    /// Whether the connection has ended.
+    var isClosed: Bool {
+        socket.isClosed
+    }
+
     /// Sends `fetch_messages` and returns the answer.
     func fetch(_ stamp: String = "0", id: Int64? = nil) async throws -> JSONValue {
         try await socket.fetch(stamp: stamp, id: id)

@@ -50,6 +50,20 @@ public final class RedisChannelLayer: ChannelLayer, Service {
         try await publishingPool.runIfActive { try self.publishBlocking(channel: "\(self.prefix)\(chatID)", payload: frame) }
     }
 
+    /// Revocations travel on `<prefix>revocations`, which no chat id can be.
+    public func revoke(_ revocation: TokenRevocation) async throws {
+        hub.revoke(revocation)  // This node at once; the others when they hear it.
+        let payload = JSONValue.object([
+            ("user", .int(revocation.userID)),
+            ("tokens", revocation.tokenDigests.map { .array($0.map(JSONValue.string)) } ?? .null),
+            ("keeping", .string(revocation.keeping)),
+        ]).serialized
+        try await publishingPool.runIfActive { try self.publishBlocking(channel: "\(self.prefix)revocations", payload: payload) }
+    }
+
+    /// A published frame comes back through Redis: a few milliseconds on a healthy network.
+    public var deliveryDelay: Duration { .milliseconds(250) }
+
     private func publishBlocking(channel: String, payload: String) throws {
         try publisher.withLock { state in
             if state.connection == nil {
@@ -110,12 +124,23 @@ public final class RedisChannelLayer: ChannelLayer, Service {
     }
 
     private func deliver(_ reply: RedisReply) {
-        // ["pmessage", pattern, "<prefix><id>", frame]
+        // ["pmessage", pattern, "<prefix><id>" or "<prefix>revocations", payload]
         guard case .array(let parts) = reply, parts.count == 4, parts[0] == .string("pmessage"),
-            case .string(let channel) = parts[2], case .string(let frame) = parts[3],
-            let chatID = Int64(channel.dropFirst(prefix.count))
+            case .string(let channel) = parts[2], case .string(let payload) = parts[3]
         else { return }
-        hub.deliver(chatID: chatID, frame: frame)
+        let name = channel.dropFirst(prefix.count)
+        if let chatID = Int64(name) {
+            hub.deliver(chatID: chatID, frame: payload)
+        } else if name == "revocations", let revocation = Self.revocation(payload) {
+            hub.revoke(revocation)
+        }
+    }
+
+    private static func revocation(_ payload: String) -> TokenRevocation? {
+        guard let value = try? JSONValue.parse(Array(payload.utf8)), let userID = value["user"]?.intValue else { return nil }
+        var tokens: [String]?
+        if case .array(let digests)? = value["tokens"] { tokens = digests.compactMap(\.stringValue) }
+        return TokenRevocation(userID: userID, tokenDigests: tokens, keeping: value["keeping"]?.stringValue)
     }
 }
 
