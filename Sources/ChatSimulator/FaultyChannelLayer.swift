@@ -30,6 +30,8 @@ public final class FaultyChannelLayer: ChannelLayer {
 
     public var deliveryDelay: Duration { inner.deliveryDelay }
 
+    public func isReachable() async -> Bool { await inner.isReachable() }
+
     public func publish(chatID: Int64, frame: String) async throws {
         let (count, held) = state.withLock { state -> (Int, (Int64, String)?) in
             state.count += 1

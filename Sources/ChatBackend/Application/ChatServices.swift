@@ -36,6 +36,7 @@ struct ChatServices: Sendable {
         UserController(store: store).addRoutes(to: router.group("api/user").add(middleware: signedIn))
         ChatController(store: store).addRoutes(to: router.group("api/chat").add(middleware: signedIn))
         SocketController(authenticator: authenticator, store: store, makeSession: makeSocketSession).addRoutes(to: router)
+        HealthController(store: store, channelLayer: channelLayer).addRoutes(to: router)
         APISchemaController().addRoutes(to: router.group("apischema"))
         // Last: it then only sees requests that no route matched.
         router.middlewares.add(MethodNotAllowedMiddleware(routes: router.routes))

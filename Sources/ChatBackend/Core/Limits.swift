@@ -30,6 +30,8 @@ public enum Limits {
     /// How long a socket waits at shutdown for the frames it is handling to finish, before it is
     /// closed with 1001 (its queued frames are written first).
     public static let shutdownDrain = Duration.seconds(5)
+    /// How long `/readyz` waits for the database before calling it failing.
+    public static let readinessCheck = Duration.seconds(2)
     /// Frames a socket may have queued before it is cut off as too slow.
     public static let socketOutboundQueue = 1024
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// `/ws/chat/<uuid>/`, the chat socket, registered once like any route.
 ///
@@ -19,6 +20,9 @@ struct SocketController {
     }
 
     @Sendable func open(_ request: Request, context: ChatRequestContext) async throws -> Response {
+        guard !Task.isShuttingDownGracefully else {
+            throw APIError.detail(.serviceUnavailable, "The server is shutting down; connect again in a moment.")
+        }
         let key = PresentedKey(
             authorization: request.headers[.authorization],
             query: request.uri.queryParameters["token"].map(String.init)

@@ -12,6 +12,9 @@ public protocol ChannelLayer: Sendable {
     /// How long a frame this node published may take to come back to this node's sockets: a
     /// closing socket waits this long for its sender's own messages.
     var deliveryDelay: Duration { get }
+
+    /// Whether frames published now would reach the other nodes (readiness).
+    func isReachable() async -> Bool
 }
 
 /// Which sockets lose their token: a user's sockets opened with some tokens, or with any token but one.
@@ -53,4 +56,6 @@ public struct LocalChannelLayer: ChannelLayer {
     }
 
     public var deliveryDelay: Duration { .zero }
+
+    public func isReachable() async -> Bool { true }
 }

@@ -82,3 +82,18 @@ extension ChatStore {
         return "%" + escaped + "%"
     }
 }
+
+extension ChatStore {
+    /// Whether the database answers a trivial query within `timeout` (readiness checks).
+    public func isReachable(within timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { [database] in (try? await database.query("SELECT 1")) != nil }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? false
+        }
+    }
+}

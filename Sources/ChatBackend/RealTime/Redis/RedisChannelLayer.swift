@@ -61,10 +61,26 @@ public final class RedisChannelLayer: ChannelLayer, Service {
         try await publishingPool.runIfActive { try self.publishBlocking(channel: "\(self.prefix)revocations", payload: payload) }
     }
 
+    /// Whether the publisher reaches Redis now (a PING on its connection, reconnecting if needed).
+    public func isReachable() async -> Bool {
+        do {
+            try await publishingPool.runIfActive { try self.withPublisherConnection { _ = try $0.command(["PING"]) } }
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// A published frame comes back through Redis: a few milliseconds on a healthy network.
     public var deliveryDelay: Duration { .milliseconds(250) }
 
     private func publishBlocking(channel: String, payload: String) throws {
+        try withPublisherConnection { _ = try $0.command(["PUBLISH", channel, payload]) }
+    }
+
+    /// Runs `body` on the publisher's connection, connecting first if needed (not sooner than the
+    /// backoff allows); a failed command drops the connection, so the next call reconnects.
+    private func withPublisherConnection(_ body: (RedisConnection) throws -> Void) throws {
         try publisher.withLock { state in
             if state.connection == nil {
                 guard ContinuousClock.now >= state.retryAfter else { throw RedisError("Redis unavailable; retrying soon") }
@@ -78,7 +94,7 @@ public final class RedisChannelLayer: ChannelLayer, Service {
                 }
             }
             do {
-                try state.connection?.connection.command(["PUBLISH", channel, payload])
+                if let connection = state.connection?.connection { try body(connection) }
             } catch {
                 state.connection = nil
                 throw error
