@@ -4,27 +4,32 @@ import Yams
 
 /// A scenario file: who takes part, and what they do, step by step. Data, not code: see
 /// `docs/scenarios.md` for the format.
-public struct Scenario: Sendable, Decodable {
+///
+/// Decoding is strict: an unknown, missing or mistyped field is an error when the file is loaded,
+/// naming the file, the step and the field, rather than a surprise half-way through a run.
+public struct Scenario: Sendable, Decodable, StrictFields {
     /// A person in the scenario.
-    public struct Actor: Sendable, Decodable {
-        public var name: String
-        /// `password` (the default) or `google` (through the fake Google issuer).
-        public var signup: String?
-    }
+    public struct Actor: Sendable, Decodable, StrictFields {
+        /// How an actor gets an account.
+        public enum SignUp: String, Sendable, Decodable {
+            /// E-mail and password.
+            case password
+            /// Through the simulator's fake Google issuer.
+            case google
+        }
 
-    /// One step: its kind (the YAML key) and its fields.
-    public struct Step: Sendable, Decodable {
-        public var kind: String
-        public var fields: StepFields
+        public var name: String
+        public var signup: SignUp
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case name, signup
+        }
 
         public init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            let map = try container.decode([String: StepFields].self)
-            guard map.count == 1, let (kind, fields) = map.first else {
-                throw SimulatorError("a step must be a map with exactly one key (its kind), got \(map.keys.sorted())")
-            }
-            self.kind = kind
-            self.fields = fields
+            try Self.rejectUnknownFields(in: decoder, of: "an actor")
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            signup = try container.decodeIfPresent(SignUp.self, forKey: .signup) ?? .password
         }
     }
 
@@ -33,13 +38,27 @@ public struct Scenario: Sendable, Decodable {
     public var actors: [Actor]
     public var steps: [Step]
 
-    /// Reads a scenario file.
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, description, actors, steps
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try Self.rejectUnknownFields(in: decoder, of: "a scenario")
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        description = try container.decodeIfPresent(String.self, forKey: .description)
+        actors = try container.decode([Actor].self, forKey: .actors)
+        steps = try container.decode([Step].self, forKey: .steps)
+    }
+
+    /// Reads a scenario file; a file that does not follow the format is refused with the place
+    /// (step and field) that does not.
     public static func load(_ url: URL) throws -> Scenario {
         let text = try String(contentsOf: url, encoding: .utf8)
         do {
             return try YAMLDecoder().decode(Scenario.self, from: text)
-        } catch let error as SimulatorError {
-            throw SimulatorError("\(url.lastPathComponent): \(error.description)")
+        } catch let error as DecodingError {
+            throw SimulatorError("\(url.lastPathComponent): \(ScenarioFormatError(error))")
         } catch {
             throw SimulatorError("\(url.lastPathComponent) is not a valid scenario: \(error)")
         }
@@ -62,39 +81,5 @@ public struct Scenario: Sendable, Decodable {
             }
         }
         return urls
-    }
-}
-
-/// The fields a step may have; which ones a kind needs is checked when it runs.
-public struct StepFields: Sendable, Decodable {
-    public var actor: String?
-    public var actors: [String]?
-    public var from: String?
-    public var to: String?
-    public var user: String?
-    public var chat: String?
-    public var name: String?
-    public var text: String?
-    public var count: Int?
-    public var messages: Int?
-    public var method: String?
-    public var path: String?
-    public var body: JSONValue?
-    public var raw: String?
-    public var auth: String?
-    public var expect: Int?
-    public var fields: [String]?
-    public var error: Bool?
-}
-
-extension JSONValue {
-    /// This value with `fill` applied to every string in it (a request body's templates).
-    func fillingStrings(_ fill: (String) throws -> String) rethrows -> JSONValue {
-        switch self {
-        case .string(let value): .string(try fill(value))
-        case .array(let values): .array(try values.map { try $0.fillingStrings(fill) })
-        case .object(let members): .object(try members.map { ($0.0, try $0.1.fillingStrings(fill)) })
-        default: self
-        }
     }
 }

@@ -1,0 +1,85 @@
+import ChatBackend
+
+// Friends and chats: invite, accept or decline, create a group, add to a group.
+
+/// `invite`: `from` invites `to` (`POST /api/user/friends/`).
+public struct InviteStep: StepFields {
+    public let from: String
+    public let to: String
+    /// The status expected; 201 by default.
+    public let expect: Int?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case from, to, expect
+    }
+
+    func run(in runner: isolated ScenarioRunner) async throws {
+        let from = try runner.person(from, "from"), to = try runner.person(to, "to")
+        runner.expect(try await from.client.invite(userUUID: to.uuid), expect ?? 201, client: from.username)
+    }
+}
+
+/// `accept` / `decline`: `actor` answers the invitation from `from`; an accepted one opens a
+/// private chat, named `chat` for later steps.
+public struct AnswerStep: StepFields {
+    public let actor: String
+    public let from: String
+    public let chat: String?
+    /// The status expected; 201 to accept, 200 to decline by default.
+    public let expect: Int?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case actor, from, chat, expect
+    }
+
+    func run(accepting accept: Bool, in runner: isolated ScenarioRunner) async throws {
+        let invitee = try runner.person(actor, "actor"), inviter = try runner.person(from, "from")
+        let list = try await invitee.client.invitations()
+        runner.expect(list, 200, client: invitee.username)
+        guard let id = list.body?.arrayValue?.first(where: { $0["first_user"]?.stringValue == inviter.username })?["id"]?.intValue else {
+            throw SimulatorError("\(invitee.username) has no invitation from \(inviter.username)")
+        }
+        let response = try await invitee.client.answerInvitation(id: id, accept: accept)
+        runner.expect(response, expect ?? (accept ? 201 : 200), client: invitee.username, fields: accept ? ScenarioRunner.chatDetailFields : [])
+        if accept, let chat, let uuid = response.body?["uuid"]?.stringValue { runner.chats[chat] = uuid }
+    }
+}
+
+/// `group`: `actor` creates a group chat called `name`, named `chat` for later steps.
+public struct GroupStep: StepFields {
+    public let actor: String
+    public let chat: String
+    public let name: String
+    /// The status expected; 201 by default.
+    public let expect: Int?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case actor, chat, name, expect
+    }
+
+    func run(in runner: isolated ScenarioRunner) async throws {
+        let owner = try runner.person(actor, "actor")
+        let response = try await owner.client.createGroup(name: name)
+        runner.expect(response, expect ?? 201, client: owner.username, fields: ScenarioRunner.chatDetailFields)
+        if let uuid = response.body?["uuid"]?.stringValue { runner.chats[chat] = uuid }
+    }
+}
+
+/// `add`: `actor` adds `user` to the group `chat`.
+public struct AddStep: StepFields {
+    public let actor: String
+    public let chat: String
+    public let user: String
+    /// The status expected; 200 by default.
+    public let expect: Int?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case actor, chat, user, expect
+    }
+
+    func run(in runner: isolated ScenarioRunner) async throws {
+        let owner = try runner.person(actor, "actor"), user = try runner.person(user, "user")
+        let response = try await owner.client.addToChat(chatUUID: try runner.chat(chat), userUUID: user.uuid)
+        runner.expect(response, expect ?? 200, client: owner.username)
+    }
+}
