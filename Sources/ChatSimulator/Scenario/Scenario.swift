@@ -7,30 +7,19 @@ import Yams
 ///
 /// Decoding is strict: an unknown, missing or mistyped field is an error when the file is loaded,
 /// naming the file, the step and the field, rather than a surprise half-way through a run.
-public struct Scenario: Sendable, Decodable, StrictFields {
+public struct Scenario: Sendable, Decodable {
     /// A person in the scenario.
-    public struct Actor: Sendable, Decodable, StrictFields {
+    public struct Actor: Sendable, Decodable {
         /// How an actor gets an account.
         public enum SignUp: String, Sendable, Decodable {
-            /// E-mail and password.
+            /// E-mail and password (the default).
             case password
             /// Through the simulator's fake Google issuer.
             case google
         }
 
         public var name: String
-        public var signup: SignUp
-
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case name, signup
-        }
-
-        public init(from decoder: any Decoder) throws {
-            try Self.rejectUnknownFields(in: decoder, of: "an actor")
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            name = try container.decode(String.self, forKey: .name)
-            signup = try container.decodeIfPresent(SignUp.self, forKey: .signup) ?? .password
-        }
+        public var signup: SignUp?
     }
 
     public var name: String
@@ -38,16 +27,15 @@ public struct Scenario: Sendable, Decodable, StrictFields {
     public var actors: [Actor]
     public var steps: [Step]
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    private enum CodingKeys: String, CodingKey {
         case name, description, actors, steps
     }
 
     public init(from decoder: any Decoder) throws {
-        try Self.rejectUnknownFields(in: decoder, of: "a scenario")
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
         description = try container.decodeIfPresent(String.self, forKey: .description)
-        actors = try container.decode([Actor].self, forKey: .actors)
+        actors = try container.decode([Strict<Actor>].self, forKey: .actors).map(\.fields)
         steps = try container.decode([Step].self, forKey: .steps)
     }
 
@@ -56,7 +44,7 @@ public struct Scenario: Sendable, Decodable, StrictFields {
     public static func load(_ url: URL) throws -> Scenario {
         let text = try String(contentsOf: url, encoding: .utf8)
         do {
-            return try YAMLDecoder().decode(Scenario.self, from: text)
+            return try YAMLDecoder().decode(Strict<Scenario>.self, from: text).fields
         } catch let error as DecodingError {
             throw SimulatorError("\(url.lastPathComponent): \(ScenarioFormatError(error))")
         } catch {

@@ -105,7 +105,7 @@ public actor ScenarioRunner {
         let email = "\(actor.name).\(runID)@sim.example.com"
         var client = ChatClient(baseURL: baseURL)
         let response: APIResponse
-        switch actor.signup {
+        switch actor.signup ?? .password {
         case .password:
             response = try await client.register(email: email, password: password)
             expect(response, 201, client: actor.name, fields: ["key"])

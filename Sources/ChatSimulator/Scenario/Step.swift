@@ -54,34 +54,27 @@ extension Scenario {
             self = try decode(container, key)
         }
 
-        private typealias Container = KeyedDecodingContainer<AnyFieldKey>
+        private typealias Decode = @Sendable (KeyedDecodingContainer<AnyFieldKey>, AnyFieldKey) throws -> Step
 
-        private static let decoders: [String: @Sendable (Container, AnyFieldKey) throws -> Step] = [
-            "invite": { .invite(try $0.decode(Strict<InviteStep>.self, forKey: $1).fields) },
-            "accept": { .accept(try $0.decode(Strict<AnswerStep>.self, forKey: $1).fields) },
-            "decline": { .decline(try $0.decode(Strict<AnswerStep>.self, forKey: $1).fields) },
-            "group": { .group(try $0.decode(Strict<GroupStep>.self, forKey: $1).fields) },
-            "add": { .add(try $0.decode(Strict<AddStep>.self, forKey: $1).fields) },
-            "connect": { .connect(try $0.decode(Strict<ConnectStep>.self, forKey: $1).fields) },
-            "disconnect": { .disconnect(try $0.decode(Strict<DisconnectStep>.self, forKey: $1).fields) },
-            "send": { .send(try $0.decode(Strict<SendStep>.self, forKey: $1).fields) },
-            "talk": { .talk(try $0.decode(Strict<TalkStep>.self, forKey: $1).fields) },
-            "history": { .history(try $0.decode(Strict<HistoryStep>.self, forKey: $1).fields) },
-            "frame": { .frame(try $0.decode(Strict<FrameStep>.self, forKey: $1).fields) },
-            "request": { .request(try $0.decode(Strict<RequestStep>.self, forKey: $1).fields) },
-            "logout": { .logout(try $0.decode(Strict<LogoutStep>.self, forKey: $1).fields) },
-            // `settle` has no fields: `- settle:` or `- settle: {}`.
+        /// How to decode each kind: its fields, strictly, into its case.
+        private static let decoders: [String: Decode] = [
+            "invite": kind(Step.invite), "accept": kind(Step.accept), "decline": kind(Step.decline),
+            "group": kind(Step.group), "add": kind(Step.add),
+            "connect": kind(Step.connect), "disconnect": kind(Step.disconnect), "send": kind(Step.send), "talk": kind(Step.talk),
+            "history": kind(Step.history), "frame": kind(Step.frame),
+            "request": kind(Step.request), "logout": kind(Step.logout),
+            // No fields: `- settle:` or `- settle: {}`.
             "settle": { container, key in
                 if try !container.decodeNil(forKey: key) { _ = try container.decode(Strict<NoFields>.self, forKey: key) }
                 return .settle
             },
         ]
+
+        private static func kind<Fields: Decodable>(_ step: @escaping @Sendable (Fields) -> Step) -> Decode {
+            { container, key in step(try container.decode(Strict<Fields>.self, forKey: key).fields) }
+        }
     }
 }
 
 /// The fields of `settle`: none.
-struct NoFields: StepFields {
-    enum CodingKeys: CodingKey, CaseIterable {}
-
-    init(from decoder: any Decoder) throws {}
-}
+struct NoFields: Decodable {}

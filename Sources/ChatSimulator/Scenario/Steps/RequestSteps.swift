@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// `request`: any REST call, by an actor or with `auth`, whose answer must have the status
 /// `expect` and the keys `fields`.
-public struct RequestStep: StepFields {
+public struct RequestStep: Sendable, Decodable {
     /// Whose token a request carries, when not an actor's current one.
     public enum Auth: Sendable, Decodable, CustomStringConvertible {
         /// No token (`none`).
@@ -48,10 +48,6 @@ public struct RequestStep: StepFields {
     public let actor: String?
     public let auth: Auth?
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case method, path, body, raw, expect, fields, actor, auth
-    }
-
     func run(in runner: isolated ScenarioRunner) async throws {
         let client = try self.client(in: runner)
         let path = try runner.fill(self.path)
@@ -75,12 +71,8 @@ public struct RequestStep: StepFields {
 }
 
 /// `logout`: `actor` logs out (revoking its token) and logs in again.
-public struct LogoutStep: StepFields {
+public struct LogoutStep: Sendable, Decodable {
     public let actor: String
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case actor
-    }
 
     func run(in runner: isolated ScenarioRunner) async throws {
         var person = try runner.person(actor, "actor")

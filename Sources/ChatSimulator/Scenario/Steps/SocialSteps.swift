@@ -3,15 +3,10 @@ import ChatBackend
 // Friends and chats: invite, accept or decline, create a group, add to a group.
 
 /// `invite`: `from` invites `to` (`POST /api/user/friends/`).
-public struct InviteStep: StepFields {
-    public let from: String
-    public let to: String
+public struct InviteStep: Sendable, Decodable {
+    public let from, to: String
     /// The status expected; 201 by default.
     public let expect: Int?
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case from, to, expect
-    }
 
     func run(in runner: isolated ScenarioRunner) async throws {
         let from = try runner.person(from, "from"), to = try runner.person(to, "to")
@@ -21,16 +16,11 @@ public struct InviteStep: StepFields {
 
 /// `accept` / `decline`: `actor` answers the invitation from `from`; an accepted one opens a
 /// private chat, named `chat` for later steps.
-public struct AnswerStep: StepFields {
-    public let actor: String
-    public let from: String
+public struct AnswerStep: Sendable, Decodable {
+    public let actor, from: String
     public let chat: String?
     /// The status expected; 201 to accept, 200 to decline by default.
     public let expect: Int?
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case actor, from, chat, expect
-    }
 
     func run(accepting accept: Bool, in runner: isolated ScenarioRunner) async throws {
         let invitee = try runner.person(actor, "actor"), inviter = try runner.person(from, "from")
@@ -46,16 +36,10 @@ public struct AnswerStep: StepFields {
 }
 
 /// `group`: `actor` creates a group chat called `name`, named `chat` for later steps.
-public struct GroupStep: StepFields {
-    public let actor: String
-    public let chat: String
-    public let name: String
+public struct GroupStep: Sendable, Decodable {
+    public let actor, chat, name: String
     /// The status expected; 201 by default.
     public let expect: Int?
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case actor, chat, name, expect
-    }
 
     func run(in runner: isolated ScenarioRunner) async throws {
         let owner = try runner.person(actor, "actor")
@@ -66,16 +50,10 @@ public struct GroupStep: StepFields {
 }
 
 /// `add`: `actor` adds `user` to the group `chat`.
-public struct AddStep: StepFields {
-    public let actor: String
-    public let chat: String
-    public let user: String
+public struct AddStep: Sendable, Decodable {
+    public let actor, chat, user: String
     /// The status expected; 200 by default.
     public let expect: Int?
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case actor, chat, user, expect
-    }
 
     func run(in runner: isolated ScenarioRunner) async throws {
         let owner = try runner.person(actor, "actor"), user = try runner.person(user, "user")

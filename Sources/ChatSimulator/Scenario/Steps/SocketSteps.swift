@@ -4,15 +4,10 @@ import ChatBackend
 
 /// `connect`: opens `actor`'s socket on `chat` and waits until the server answers a
 /// `fetch_messages`; with another `expect` (401, 403, 404) the socket must be refused.
-public struct ConnectStep: StepFields {
-    public let actor: String
-    public let chat: String
+public struct ConnectStep: Sendable, Decodable {
+    public let actor, chat: String
     /// 101 (the default): the socket opens.
     public let expect: Int?
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case actor, chat, expect
-    }
 
     func run(in runner: isolated ScenarioRunner) async throws {
         let person = try runner.person(actor, "actor"), uuid = try runner.chat(chat)
@@ -35,13 +30,8 @@ public struct ConnectStep: StepFields {
 }
 
 /// `disconnect`: waits for `actor`'s deliveries on `chat`, then closes its socket.
-public struct DisconnectStep: StepFields {
-    public let actor: String
-    public let chat: String
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case actor, chat
-    }
+public struct DisconnectStep: Sendable, Decodable {
+    public let actor, chat: String
 
     func run(in runner: isolated ScenarioRunner) async throws {
         await runner.settle(chat: try runner.chat(chat))
@@ -51,15 +41,10 @@ public struct DisconnectStep: StepFields {
 
 /// `send`: `actor` sends `count` messages (or one `text`) on `chat`, each after its sender got
 /// the previous one back.
-public struct SendStep: StepFields {
-    public let actor: String
-    public let chat: String
+public struct SendStep: Sendable, Decodable {
+    public let actor, chat: String
     public let text: String?
     public let count: Int?
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case actor, chat, text, count
-    }
 
     func run(in runner: isolated ScenarioRunner) async throws {
         let open = try runner.socket(of: actor, on: chat), uuid = try runner.chat(chat)
@@ -76,14 +61,10 @@ public struct SendStep: StepFields {
 }
 
 /// `talk`: every one of `actors` sends `messages` on `chat` at once, without waiting.
-public struct TalkStep: StepFields {
+public struct TalkStep: Sendable, Decodable {
     public let chat: String
     public let actors: [String]
     public let messages: Int?
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case chat, actors, messages
-    }
 
     func run(in runner: isolated ScenarioRunner) async throws {
         let uuid = try runner.chat(chat)
@@ -98,13 +79,8 @@ public struct TalkStep: StepFields {
 
 /// `history`: `actor` pages through `chat`'s whole history with `fetch_messages` (on its socket,
 /// or a short-lived one) until `NO MESSAGES`.
-public struct HistoryStep: StepFields {
-    public let actor: String
-    public let chat: String
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case actor, chat
-    }
+public struct HistoryStep: Sendable, Decodable {
+    public let actor, chat: String
 
     func run(in runner: isolated ScenarioRunner) async throws {
         let uuid = try runner.chat(chat), person = try runner.person(actor, "actor")
@@ -136,15 +112,9 @@ public struct HistoryStep: StepFields {
 
 /// `frame`: `actor` sends the text frame `raw` on `chat`; an error answer is expected (unless
 /// `error: false`), and the socket must stay open.
-public struct FrameStep: StepFields {
-    public let actor: String
-    public let chat: String
-    public let raw: String
+public struct FrameStep: Sendable, Decodable {
+    public let actor, chat, raw: String
     public let error: Bool?
-
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case actor, chat, raw, error
-    }
 
     func run(in runner: isolated ScenarioRunner) async throws {
         let open = try runner.socket(of: actor, on: chat)
