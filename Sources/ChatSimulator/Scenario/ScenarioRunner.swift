@@ -7,13 +7,13 @@ import ChatBackend
 public actor ScenarioRunner {
     /// An actor of the scenario, signed up.
     struct Person {
-        var client: ChatClient
-        var email: String
-        var uuid: String
-        var id: Int64
-        var username: String
+        var account: Account
         /// The token the person had before its last `logout`.
         var revokedToken: String?
+
+        var client: ChatClient { account.client }
+        var uuid: String { account.uuid }
+        var username: String { account.username }
     }
 
     /// A socket a step opened, and its log in the recording.
@@ -96,35 +96,21 @@ public actor ScenarioRunner {
         }
     }
 
-    /// The password every password actor signs up with. Not built from the run's id: with a long
-    /// id (any seed not given on the command line) the server refused it as too similar to the
-    /// e-mail address, which holds the same id.
-    var password: String { "Quartz-fjord-7351!" }
-
     private func signUp(_ actor: Scenario.Actor, baseURL: String) async throws {
         let email = "\(actor.name).\(runID)@sim.example.com"
-        var client = ChatClient(baseURL: baseURL)
-        let response: APIResponse
+        let client = ChatClient(baseURL: baseURL)
+        let account: Account
         switch actor.signup ?? .password {
         case .password:
-            response = try await client.register(email: email, password: password)
-            expect(response, 201, client: actor.name, fields: ["key"])
+            account = try await client.signUp(email: email, password: Account.virtualUserPassword)
         case .google:
             guard let google = environment.google else {
                 throw SimulatorError("actor \(actor.name) signs up with Google: run without --server, so the simulator's fake issuer is trusted")
             }
-            let account = FakeGoogleAccount(subject: "sim-\(runID)-\(actor.name)", email: email)
-            response = try await client.googleSignIn(idToken: try google.issuer.idToken(for: account, audience: google.clientID))
-            expect(response, 200, client: actor.name, fields: ["key"])
+            let identity = FakeGoogleAccount(subject: "sim-\(runID)-\(actor.name)", email: email)
+            account = try await client.signUp(googleIDToken: try google.issuer.idToken(for: identity, audience: google.clientID))
         }
-        guard let token = response.body?["key"]?.stringValue else { throw SimulatorError("\(actor.name) got no token") }
-        client = client.with(token: token)
-        let me = try await client.currentUser()
-        expect(me, 200, client: actor.name, fields: ["email", "id", "uuid", "username", "photo", "is_active"])
-        guard let uuid = me.body?["uuid"]?.stringValue, let id = me.body?["id"]?.intValue, let username = me.body?["username"]?.stringValue else {
-            throw SimulatorError("\(actor.name): current user has no uuid/id/username")
-        }
-        people[actor.name] = Person(client: client, email: email, uuid: uuid, id: id, username: username)
+        people[actor.name] = Person(account: account)
     }
 
     static func stableHash(_ text: String) -> UInt64 {

@@ -77,10 +77,8 @@ public struct LogoutStep: Sendable, Decodable {
     func run(in runner: isolated ScenarioRunner) async throws {
         var person = try runner.person(actor, "actor")
         runner.expect(try await person.client.logout(), 200, client: person.username)
-        person.revokedToken = person.client.token
-        let login = try await person.client.with(token: nil).login(email: person.email, password: runner.password)
-        runner.expect(login, 200, client: person.username, fields: ["key"])
-        person.client = person.client.with(token: login.body?["key"]?.stringValue)
+        person.revokedToken = person.account.token
+        person.account = try await person.account.logIn(password: Account.virtualUserPassword)
         runner.people[actor] = person
     }
 }
@@ -95,7 +93,7 @@ extension ScenarioRunner {
             let value: String = switch parts[0] {
             case "chat": try chat(parts[1])
             case "user": try person(parts[1], "template").uuid
-            case "id": String(try person(parts[1], "template").id)
+            case "id": String(try person(parts[1], "template").account.id)
             default: throw SimulatorError("unknown template kind \(parts[0])")
             }
             result.replaceSubrange(open.lowerBound..<close.upperBound, with: value)

@@ -24,11 +24,7 @@ public struct AnswerStep: Sendable, Decodable {
 
     func run(accepting accept: Bool, in runner: isolated ScenarioRunner) async throws {
         let invitee = try runner.person(actor, "actor"), inviter = try runner.person(from, "from")
-        let list = try await invitee.client.invitations()
-        runner.expect(list, 200, client: invitee.username)
-        guard let id = list.body?.arrayValue?.first(where: { $0["first_user"]?.stringValue == inviter.username })?["id"]?.intValue else {
-            throw SimulatorError("\(invitee.username) has no invitation from \(inviter.username)")
-        }
+        let id = try await invitee.account.invitation(from: inviter.account)
         let response = try await invitee.client.answerInvitation(id: id, accept: accept)
         runner.expect(response, expect ?? (accept ? 201 : 200), client: invitee.username, fields: accept ? ScenarioRunner.chatDetailFields : [])
         if accept, let chat, let uuid = response.body?["uuid"]?.stringValue { runner.chats[chat] = uuid }

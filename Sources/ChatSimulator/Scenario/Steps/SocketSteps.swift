@@ -14,14 +14,14 @@ public struct ConnectStep: Sendable, Decodable {
         let expected = expect ?? 101
         guard expected == 101 else {
             // A refused socket: the upgrade must fail, and the route says why with the expected status.
-            if let socket = try? await ChatSocket(url: person.client.socketURL(chatUUID: uuid)) {
+            if let socket = try? await person.account.openSocket(chat: uuid) {
                 await socket.close()
                 runner.contract(client: person.username, "socket to \(chat) was accepted; expected \(expected)")
             }
             runner.expect(try await person.client.request(.GET, "/ws/chat/\(uuid)/"), expected, client: person.username)
             return
         }
-        let socket = try await ChatSocket(url: person.client.socketURL(chatUUID: uuid))
+        let socket = try await person.account.openSocket(chat: uuid)
         // Answered once the server has registered the socket for the chat's broadcasts.
         let answer = try await socket.fetch()
         if answer["messages"] == nil { runner.contract(client: person.username, "fetch_messages answer without messages: \(answer.serialized)") }
@@ -87,7 +87,7 @@ public struct HistoryStep: Sendable, Decodable {
         await runner.settle(chat: uuid)
         let connected = runner.sockets["\(actor)/\(chat)"]?.socket
         let socket: ChatSocket
-        if let connected { socket = connected } else { socket = try await ChatSocket(url: person.client.socketURL(chatUUID: uuid)) }
+        if let connected { socket = connected } else { socket = try await person.account.openSocket(chat: uuid) }
         var newestFirst: [SeenMessage] = []
         for page in try await socket.historyPages() {
             let messages = page["messages"]?.arrayValue ?? []
