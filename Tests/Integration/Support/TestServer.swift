@@ -1,5 +1,6 @@
 import ChatBackend
 import ChatSimulator
+import ChatTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -31,18 +32,14 @@ struct TestServer: Sendable {
         configure: (inout AppConfiguration) -> Void = { _ in },
         _ body: @escaping @Sendable (TestServer) async throws -> T
     ) async throws -> T {
-        let outbox = MemoryMailOutbox()
-        var configuration = AppConfiguration()
-        configuration.port = 0
+        let storage: ServerStorage
         if let database {
-            configuration.database = database
+            storage = try TestBackend.current.storage(of: database)
         } else {
-            configuration.database = try await TestBackend.current.freshDatabase()
+            storage = try await TestBackend.current.freshStorage()
         }
-        try TestBackend.current.configureChannelLayer(&configuration)
-        configuration.accounts.bcryptCost = 4
-        configuration.logLevel = .warning
-        configuration.mailOutbox = outbox
+        let outbox = MemoryMailOutbox()
+        var configuration = AppConfiguration.testing(storage: storage, outbox: outbox)
         if let clock { configuration.clock = clock }
         configure(&configuration)
         let app = try await buildApplication(configuration)
