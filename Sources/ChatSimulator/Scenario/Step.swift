@@ -70,7 +70,7 @@ extension Scenario {
             },
         ]
 
-        private static func kind<Fields: Decodable>(_ step: @escaping @Sendable (Fields) -> Step) -> Decode {
+        private static func kind<Fields: Decodable & Sendable>(_ step: @escaping @Sendable (Fields) -> Step) -> Decode {
             { container, key in step(try container.decode(Strict<Fields>.self, forKey: key).fields) }
         }
     }
