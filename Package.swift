@@ -93,6 +93,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // What only the tests use: the backends they run the server on.
+        .target(
+            name: "ChatTestSupport",
+            dependencies: [
+                "ChatBackend",
+                "ChatSimulator",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "UnitTests",
             dependencies: ["ChatBackend", "ChatSimulator"],
@@ -103,6 +113,7 @@ let package = Package(
             dependencies: [
                 "ChatBackend",
                 "ChatSimulator",
+                "ChatTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -113,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ScenarioTests",
-            dependencies: ["ChatBackend", "ChatSimulator"],
+            dependencies: ["ChatBackend", "ChatSimulator", "ChatTestSupport"],
             path: "Tests/Scenarios"
         ),
     ]

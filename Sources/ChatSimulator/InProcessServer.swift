@@ -3,8 +3,9 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// The back-end started inside the simulator's process, on a temporary SQLite file and a free
-/// port, trusting the simulator's fake Google issuer: what `chat-sim` tests when given no `--server`.
+/// The back-end started inside the simulator's process, on a free port, trusting the simulator's
+/// fake Google issuer: what `chat-sim` tests when given no `--server` (on a temporary SQLite file),
+/// and what scenario tests run against (on the storage of the backend under test).
 public final class InProcessServer: Sendable {
     /// `http://127.0.0.1:<port>`
     public let baseURL: String
@@ -12,16 +13,18 @@ public final class InProcessServer: Sendable {
     public let google: (issuer: FakeGoogleIssuer, clientID: String)
     private let services: ServiceGroup
     private let task: Task<Void, any Error>
-    private let databasePath: String
+    /// The temporary SQLite file the server made for itself, removed when it stops.
+    private let databasePath: String?
     private let ownsIssuer: Bool
 
     /// The client ID the in-process server accepts Google tokens for.
     public static let googleClientID = "chat-sim.apps.googleusercontent.com"
 
     /// Starts the server; `configure` may change the configuration (tests inject faults with it).
+    /// `storage`: where to keep state (nodes of one deployment share one); nil: a temporary SQLite file.
     /// `issuer`: a fake Google issuer to trust (nodes of one deployment share one); nil starts one.
     public static func start(
-        googleKeys: URL, issuer sharedIssuer: FakeGoogleIssuer? = nil, logLevel: Logger.Level = .warning,
+        storage: ServerStorage? = nil, googleKeys: URL, issuer sharedIssuer: FakeGoogleIssuer? = nil, logLevel: Logger.Level = .warning,
         configure: (inout AppConfiguration) -> Void = { _ in }
     ) async throws -> InProcessServer {
         let issuer: FakeGoogleIssuer
@@ -30,15 +33,9 @@ public final class InProcessServer: Sendable {
         } else {
             issuer = try await FakeGoogleIssuer.start(keysDirectory: googleKeys)
         }
-        let databasePath = FileManager.default.temporaryDirectory.appendingPathComponent("chat-sim-\(UUID().uuidString).sqlite3").path
+        let temporaryFile = FileManager.default.temporaryDirectory.appendingPathComponent("chat-sim-\(UUID().uuidString).sqlite3").path
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        var configuration = AppConfiguration()
-        configuration.port = 0
-        configuration.database = .sqliteFile(databasePath)
-        configuration.accounts.bcryptCost = 4
-        configuration.rateLimits = .off  // Many virtual users on one address; the limits have tests of their own.
-        configuration.logLevel = logLevel
-        configuration.mailOutbox = MemoryMailOutbox()
+        var configuration = AppConfiguration.testing(storage: storage ?? ServerStorage(database: .sqliteFile(temporaryFile)), logLevel: logLevel)
         configuration.google.clientIDs = [googleClientID]
         configuration.google.jwksURL = issuer.jwksURL
         configuration.google.tokenInfoURL = issuer.tokenInfoURL
@@ -51,13 +48,13 @@ public final class InProcessServer: Sendable {
         guard let port = await iterator.next() else { throw SimulatorError("the in-process server did not start") }
         return InProcessServer(
             baseURL: "http://127.0.0.1:\(port)", google: (issuer, googleClientID), services: services, task: task,
-            databasePath: databasePath, ownsIssuer: sharedIssuer == nil
+            databasePath: storage == nil ? temporaryFile : nil, ownsIssuer: sharedIssuer == nil
         )
     }
 
     private init(
         baseURL: String, google: (issuer: FakeGoogleIssuer, clientID: String), services: ServiceGroup, task: Task<Void, any Error>,
-        databasePath: String, ownsIssuer: Bool
+        databasePath: String?, ownsIssuer: Bool
     ) {
         self.baseURL = baseURL
         self.google = google
@@ -67,12 +64,14 @@ public final class InProcessServer: Sendable {
         self.ownsIssuer = ownsIssuer
     }
 
-    /// Shuts the server down gracefully and removes its database.
+    /// Shuts the server down gracefully and removes the database it made for itself.
     public func stop() async {
         await services.triggerGracefulShutdown()
         _ = try? await task.value
         if ownsIssuer { await google.issuer.stop() }
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
+        if let databasePath {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
+        }
     }
 
     /// The `fixtures/google` folder: next to the current directory (the repository), or named by `CHAT_SIM_FIXTURES`.

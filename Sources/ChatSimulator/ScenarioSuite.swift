@@ -10,14 +10,15 @@ public struct ScenarioSuite: Sendable {
     /// For servers on a URL: a port to serve the fake Google issuer on, which they were started
     /// to trust (`GOOGLE_JWKS_URL=http://127.0.0.1:<port>/oauth2/v3/certs`), and the client ID they accept.
     public var externalGoogle: (port: Int, clientID: String)?
-    /// Where the in-process server keeps its state (tests run the suite on each backend).
-    public var backend = TestBackend.sqlite
+    /// Where the in-process server keeps its state (tests run the suite on each backend); nil: a
+    /// temporary SQLite file.
+    public var storage: ServerStorage?
 
-    public init(files: [URL], seed: UInt64, fault: FaultyChannelLayer.Fault? = nil, backend: TestBackend = .sqlite) {
+    public init(files: [URL], seed: UInt64, fault: FaultyChannelLayer.Fault? = nil, storage: ServerStorage? = nil) {
         self.files = files
         self.seed = seed
         self.fault = fault
-        self.backend = backend
+        self.storage = storage
     }
 
     /// Runs each scenario in turn; `report` is told of each result as it comes.
@@ -25,16 +26,8 @@ public struct ScenarioSuite: Sendable {
     public func run(serverURLs: [String], googleKeys: URL, report: @Sendable (ScenarioResult) -> Void) async throws -> [ScenarioResult] {
         let scenarios = try files.map(Scenario.load)
         let fault = self.fault
-        var storage = AppConfiguration()
-        if serverURLs.isEmpty {
-            storage.database = try await backend.freshDatabase()
-            try backend.configureChannelLayer(&storage)
-        }
         let server = serverURLs.isEmpty
-            ? try await InProcessServer.start(googleKeys: googleKeys) { [storage] configuration in
-                configuration.database = storage.database
-                configuration.redisURL = storage.redisURL
-                configuration.redisChannelPrefix = storage.redisChannelPrefix
+            ? try await InProcessServer.start(storage: storage, googleKeys: googleKeys) { configuration in
                 if let fault { configuration.wrapChannelLayer = { FaultyChannelLayer(wrapping: $0, fault: fault) } }
             }
             : nil

@@ -28,7 +28,7 @@ struct AuthorizationTests {
     func chatRoute(route: Route, caller: Caller) async throws {
         try await TestServer.run { server in
             let (owner, friend, stranger) = (try await server.register("owner"), try await server.register("friend"), try await server.register("stranger"))
-            let chat = try #require(try await server.post("/api/chat/mychats/groups/", token: owner.token, json: ["name": "g"]).json["uuid"]?.stringValue)
+            let chat = try await owner.createGroup(name: "g")
             try await server.befriend(owner, friend)
             let socket = try await TestSocket.connect(port: server.port, chat: chat, token: owner.token)
             socket.send(["command": "new_message", "message": "hi there"])
@@ -66,7 +66,7 @@ struct AuthorizationTests {
         try await TestServer.run { server in
             let owner = try await server.register("owner")
             let stranger = try await server.register("stranger")
-            let chat = try #require(try await server.post("/api/chat/mychats/groups/", token: owner.token, json: ["name": "g"]).json["uuid"]?.stringValue)
+            let chat = try await owner.createGroup(name: "g")
             let token: String? = switch caller {
             case .anonymous: nil
             case .badToken: String(repeating: "0", count: 40)

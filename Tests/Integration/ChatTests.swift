@@ -41,7 +41,7 @@ struct ChatTests {
             let dave = try await server.register("dave")
             let privateChat = try await server.befriend(alice, bob)
             try await server.befriend(alice, carol)
-            let group = try #require(try await server.post("/api/chat/mychats/groups/", token: alice.token, json: ["name": "g"]).json["uuid"]?.stringValue)
+            let group = try await alice.createGroup(name: "g")
             let route = "/api/chat/\(group)/"
             #expect(try await server.post(route, token: alice.token, json: ["user_uuid": .string(bob.uuid)]).status == .ok)
             #expect(try await server.post(route, token: alice.token, json: ["user_uuid": .string(bob.uuid)]).status == .notAcceptable)

@@ -1,5 +1,6 @@
 import ChatBackend
 import ChatSimulator
+import ChatTestSupport
 import Foundation
 import NIOPosix
 import Testing

@@ -1,5 +1,6 @@
 import ChatBackend
 import ChatSimulator
+import ChatTestSupport
 import Foundation
 import Testing
 
@@ -11,18 +12,10 @@ struct MultiNodeTests {
     func threeNodes(file: URL) async throws {
         let keys = ScenarioTests.root.appendingPathComponent("google")
         let issuer = try await FakeGoogleIssuer.start(keysDirectory: keys)
-        var shared = AppConfiguration()
-        shared.database = try await TestBackend.postgres.freshDatabase()
-        try TestBackend.postgres.configureChannelLayer(&shared)
+        let storage = try await TestBackend.postgres.freshStorage()
         var nodes: [InProcessServer] = []
         for _ in 0..<3 {
-            nodes.append(
-                try await InProcessServer.start(googleKeys: keys, issuer: issuer) { [shared] configuration in
-                    configuration.database = shared.database
-                    configuration.redisURL = shared.redisURL
-                    configuration.redisChannelPrefix = shared.redisChannelPrefix
-                }
-            )
+            nodes.append(try await InProcessServer.start(storage: storage, googleKeys: keys, issuer: issuer))
         }
         var environment = ScenarioEnvironment(baseURLs: nodes.map(\.baseURL), seed: 3)
         environment.google = (issuer, InProcessServer.googleClientID)

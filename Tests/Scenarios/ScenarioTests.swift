@@ -1,5 +1,6 @@
 import ChatBackend
 import ChatSimulator
+import ChatTestSupport
 import Foundation
 import Testing
 
@@ -17,7 +18,7 @@ struct ScenarioTests {
 
     @Test("scenario", arguments: files)
     func scenario(file: URL) async throws {
-        let results = try await ScenarioSuite(files: [file], seed: 20_261_126, backend: TestBackend.current).run(
+        let results = try await ScenarioSuite(files: [file], seed: 20_261_126, storage: TestBackend.current.freshStorage()).run(
             serverURLs: [], googleKeys: Self.root.appendingPathComponent("google"), report: { _ in }
         )
         let result = try #require(results.first)
@@ -28,7 +29,7 @@ struct ScenarioTests {
     @Test("a server that breaks its broadcasts fails the run", arguments: FaultyChannelLayer.Fault.allCases)
     func faultyServer(fault: FaultyChannelLayer.Fault) async throws {
         let file = Self.root.appendingPathComponent("scenarios/group-chat.yaml")
-        let results = try await ScenarioSuite(files: [file], seed: 7, fault: fault, backend: TestBackend.current).run(
+        let results = try await ScenarioSuite(files: [file], seed: 7, fault: fault, storage: TestBackend.current.freshStorage()).run(
             serverURLs: [], googleKeys: Self.root.appendingPathComponent("google"), report: { _ in }
         )
         let kinds = Set(results.flatMap(\.violations).map(\.kind))
@@ -43,8 +44,10 @@ struct ScenarioTests {
     func replay() async throws {
         let file = Self.root.appendingPathComponent("scenarios/private-chat-lifecycle.yaml")
         let keys = Self.root.appendingPathComponent("google")
-        let first = try await ScenarioSuite(files: [file], seed: 99, backend: TestBackend.current).run(serverURLs: [], googleKeys: keys, report: { _ in })
-        let second = try await ScenarioSuite(files: [file], seed: 99, backend: TestBackend.current).run(serverURLs: [], googleKeys: keys, report: { _ in })
+        let first = try await ScenarioSuite(files: [file], seed: 99, storage: TestBackend.current.freshStorage())
+            .run(serverURLs: [], googleKeys: keys, report: { _ in })
+        let second = try await ScenarioSuite(files: [file], seed: 99, storage: TestBackend.current.freshStorage())
+            .run(serverURLs: [], googleKeys: keys, report: { _ in })
         #expect(first.map(\.sentContents) == second.map(\.sentContents))
         #expect(first.first?.sentContents.isEmpty == false)
     }

@@ -12,12 +12,15 @@ public struct ChatClient: Sendable {
     /// The token sent as `Authorization: Token <key>`, if any.
     public var token: String?
     private let http: HTTPClient
+    private let observer: (@Sendable (APIResponse) -> Void)?
 
-    /// Creates a client of the server at `baseURL`.
-    public init(baseURL: String, token: String? = nil, http: HTTPClient = .shared) {
+    /// Creates a client of the server at `baseURL`; `observer` is told of every answer (load runs
+    /// measure latency with it), by this client and by its copies with other tokens.
+    public init(baseURL: String, token: String? = nil, http: HTTPClient = .shared, observer: (@Sendable (APIResponse) -> Void)? = nil) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.token = token
         self.http = http
+        self.observer = observer
     }
 
     /// The same client with another token (or none).
@@ -39,12 +42,14 @@ public struct ChatClient: Sendable {
         let started = ContinuousClock.now
         let response = try await http.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 4 << 20)
-        return APIResponse(
+        let answer = APIResponse(
             status: Int(response.status.code),
             body: body.readableBytes == 0 ? nil : try? JSONValue.parse(body.readableBytesView),
             rawBody: String(buffer: body),
             latency: ContinuousClock.now - started
         )
+        observer?(answer)
+        return answer
     }
 
     // MARK: The contract's routes

@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import Synchronization
 
 /// Latency statistics in milliseconds, from an HdrHistogram of microseconds.
 public struct LatencySummary: Sendable, Codable {
@@ -80,5 +81,19 @@ public struct LoadReport: Sendable, Codable {
         lines += thresholdFailures.map { "threshold failed: " + $0 }
         lines.append(passed ? "PASS" : "FAIL")
         return lines.joined(separator: "\n")
+    }
+}
+
+/// A latency histogram that any task may add to: the REST latencies a client's observer reports.
+final class LatencyRecorder: Sendable {
+    private let histogram = Mutex(LatencyHistogram())
+
+    /// Records how long `response` took.
+    @Sendable func record(_ response: APIResponse) {
+        histogram.withLock { $0.record(response.latency) }
+    }
+
+    var summary: LatencySummary {
+        histogram.withLock { $0.summary }
     }
 }

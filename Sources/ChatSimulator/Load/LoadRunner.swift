@@ -18,30 +18,30 @@ public struct LoadRunner: Sendable {
         self.baseURLs = baseURLs
     }
 
+    /// A virtual user: its name in messages, and its account.
     private struct Member: Sendable {
         let name: String
-        let client: ChatClient
-        let uuid: String
-        let username: String
+        let account: Account
+        var username: String { account.username }
     }
 
     /// Runs the profile; `progress` gets a one-line status about every second while sending.
     public func run(progress: (@Sendable (String) -> Void)? = nil) async throws -> LoadReport {
         try profile.validate()
         let errors = ErrorCounter()
-        var rest = LatencyHistogram()
+        let rest = LatencyRecorder()
         var random = SeededRandom(seed: seed)
         let runID = String(seed, radix: 36)
 
-        let users = try await signUp(runID: runID, errors: errors, rest: &rest)
-        let chats = try await makeChats(users: users, random: &random, errors: errors, rest: &rest)
+        let users = try await signUp(runID: runID, errors: errors, rest: rest)
+        let chats = try await makeChats(users: users, random: &random, errors: errors)
         var connect = LatencyHistogram()
         var sockets: [(member: Member, chat: String, socket: ChatSocket)] = []
         for (uuid, members) in chats {
             for member in members {
                 let started = ContinuousClock.now
                 do {
-                    let socket = try await ChatSocket(url: member.client.socketURL(chatUUID: uuid))
+                    let socket = try await member.account.openSocket(chat: uuid)
                     _ = try await socket.fetch()
                     connect.record(ContinuousClock.now - started)
                     sockets.append((member, uuid, socket))
@@ -122,75 +122,46 @@ public struct LoadRunner: Sendable {
 
     // MARK: Set-up
 
-    private func signUp(runID: String, errors: ErrorCounter, rest: inout LatencyHistogram) async throws -> [Member] {
+    private func signUp(runID: String, errors: ErrorCounter, rest: LatencyRecorder) async throws -> [Member] {
         var members: [Member] = []
         for index in 0..<profile.users {
             let name = "user\(index)"
-            let email = "\(name).\(runID)@load.example.com"
-            var client = ChatClient(baseURL: baseURLs[index % baseURLs.count])
-            let registered = try await client.register(email: email, password: "Load-pass-\(runID)!")
-            rest.record(registered.latency)
-            guard registered.status == 201, let token = registered.body?["key"]?.stringValue else {
-                errors.count("registration \(registered.status)")
-                continue
+            let client = ChatClient(baseURL: baseURLs[index % baseURLs.count], observer: rest.record)
+            do {
+                let account = try await client.signUp(email: "\(name).\(runID)@load.example.com", password: Account.virtualUserPassword)
+                members.append(Member(name: name, account: account))
+            } catch let error as FlowError {
+                errors.count(error.kind)
             }
-            client = client.with(token: token)
-            let me = try await client.currentUser()
-            rest.record(me.latency)
-            guard let uuid = me.body?["uuid"]?.stringValue, let username = me.body?["username"]?.stringValue else {
-                errors.count("currentuser \(me.status)")
-                continue
-            }
-            members.append(Member(name: name, client: client, uuid: uuid, username: username))
         }
         guard members.count >= profile.groupSize else { throw SimulatorError("only \(members.count) users could sign up") }
         return members
     }
 
-    private func makeChats(
-        users: [Member], random: inout SeededRandom, errors: ErrorCounter, rest: inout LatencyHistogram
-    ) async throws -> [(String, [Member])] {
+    private func makeChats(users: [Member], random: inout SeededRandom, errors: ErrorCounter) async throws -> [(String, [Member])] {
         var friends: Set<String> = []
         var chats: [(String, [Member])] = []
         for index in 0..<profile.chats {
             let owner = users[index % users.count]
-            var others = users.filter { $0.uuid != owner.uuid }
+            var others = users.filter { $0.account.uuid != owner.account.uuid }
             others.shuffle(using: &random)
             let members = [owner] + others.prefix(profile.groupSize - 1)
-            let created = try await owner.client.createGroup(name: "load chat \(index)")
-            rest.record(created.latency)
-            guard let uuid = created.body?["uuid"]?.stringValue else {
-                errors.count("group creation \(created.status)")
-                continue
+            do {
+                for member in members.dropFirst() {
+                    let pair = [owner.account.uuid, member.account.uuid].sorted().joined(separator: "+")
+                    if friends.insert(pair).inserted { try await owner.account.befriend(member.account) }
+                }
+                let uuid = try await owner.account.createGroup(name: "load chat \(index)", members: members.dropFirst().map(\.account))
+                chats.append((uuid, members))
+            } catch let error as FlowError {
+                errors.count(error.kind)
             }
-            for member in members.dropFirst() {
-                let pair = [owner.uuid, member.uuid].sorted().joined(separator: "+")
-                if friends.insert(pair).inserted { try await befriend(owner, member, errors: errors, rest: &rest) }
-                let added = try await owner.client.addToChat(chatUUID: uuid, userUUID: member.uuid)
-                rest.record(added.latency)
-                if added.status != 200 { errors.count("add to chat \(added.status)") }
-            }
-            chats.append((uuid, members))
         }
         return chats
     }
 
-    private func befriend(_ owner: Member, _ member: Member, errors: ErrorCounter, rest: inout LatencyHistogram) async throws {
-        let invited = try await owner.client.invite(userUUID: member.uuid)
-        rest.record(invited.latency)
-        let list = try await member.client.invitations()
-        rest.record(list.latency)
-        guard let id = list.body?.arrayValue?.first(where: { $0["first_user"]?.stringValue == owner.username })?["id"]?.intValue else {
-            errors.count("invitation missing (invite answered \(invited.status))")
-            return
-        }
-        let accepted = try await member.client.answerInvitation(id: id, accept: true)
-        rest.record(accepted.latency)
-        if accepted.status != 201 { errors.count("accept \(accepted.status)") }
-    }
-
     private func readHistory(_ chat: String, as member: Member, sequence: Int) async throws -> HistoryLog {
-        let socket = try await ChatSocket(url: member.client.socketURL(chatUUID: chat))
+        let socket = try await member.account.openSocket(chat: chat)
         let newestFirst = try await socket.historyPages()
             .flatMap { $0["messages"]?.arrayValue ?? [] }
             .compactMap { $0["content"]?.stringValue }

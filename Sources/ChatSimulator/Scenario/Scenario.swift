@@ -4,28 +4,22 @@ import Yams
 
 /// A scenario file: who takes part, and what they do, step by step. Data, not code: see
 /// `docs/scenarios.md` for the format.
+///
+/// Decoding is strict: an unknown, missing or mistyped field is an error when the file is loaded,
+/// naming the file, the step and the field, rather than a surprise half-way through a run.
 public struct Scenario: Sendable, Decodable {
     /// A person in the scenario.
     public struct Actor: Sendable, Decodable {
-        public var name: String
-        /// `password` (the default) or `google` (through the fake Google issuer).
-        public var signup: String?
-    }
-
-    /// One step: its kind (the YAML key) and its fields.
-    public struct Step: Sendable, Decodable {
-        public var kind: String
-        public var fields: StepFields
-
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            let map = try container.decode([String: StepFields].self)
-            guard map.count == 1, let (kind, fields) = map.first else {
-                throw SimulatorError("a step must be a map with exactly one key (its kind), got \(map.keys.sorted())")
-            }
-            self.kind = kind
-            self.fields = fields
+        /// How an actor gets an account.
+        public enum SignUp: String, Sendable, Decodable {
+            /// E-mail and password (the default).
+            case password
+            /// Through the simulator's fake Google issuer.
+            case google
         }
+
+        public var name: String
+        public var signup: SignUp?
     }
 
     public var name: String
@@ -33,13 +27,26 @@ public struct Scenario: Sendable, Decodable {
     public var actors: [Actor]
     public var steps: [Step]
 
-    /// Reads a scenario file.
+    private enum CodingKeys: String, CodingKey {
+        case name, description, actors, steps
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        description = try container.decodeIfPresent(String.self, forKey: .description)
+        actors = try container.decode([Strict<Actor>].self, forKey: .actors).map(\.fields)
+        steps = try container.decode([Step].self, forKey: .steps)
+    }
+
+    /// Reads a scenario file; a file that does not follow the format is refused with the place
+    /// (step and field) that does not.
     public static func load(_ url: URL) throws -> Scenario {
         let text = try String(contentsOf: url, encoding: .utf8)
         do {
-            return try YAMLDecoder().decode(Scenario.self, from: text)
-        } catch let error as SimulatorError {
-            throw SimulatorError("\(url.lastPathComponent): \(error.description)")
+            return try YAMLDecoder().decode(Strict<Scenario>.self, from: text).fields
+        } catch let error as DecodingError {
+            throw SimulatorError("\(url.lastPathComponent): \(ScenarioFormatError(error))")
         } catch {
             throw SimulatorError("\(url.lastPathComponent) is not a valid scenario: \(error)")
         }
@@ -62,39 +69,5 @@ public struct Scenario: Sendable, Decodable {
             }
         }
         return urls
-    }
-}
-
-/// The fields a step may have; which ones a kind needs is checked when it runs.
-public struct StepFields: Sendable, Decodable {
-    public var actor: String?
-    public var actors: [String]?
-    public var from: String?
-    public var to: String?
-    public var user: String?
-    public var chat: String?
-    public var name: String?
-    public var text: String?
-    public var count: Int?
-    public var messages: Int?
-    public var method: String?
-    public var path: String?
-    public var body: JSONValue?
-    public var raw: String?
-    public var auth: String?
-    public var expect: Int?
-    public var fields: [String]?
-    public var error: Bool?
-}
-
-extension JSONValue {
-    /// This value with `fill` applied to every string in it (a request body's templates).
-    func fillingStrings(_ fill: (String) throws -> String) rethrows -> JSONValue {
-        switch self {
-        case .string(let value): .string(try fill(value))
-        case .array(let values): .array(try values.map { try $0.fillingStrings(fill) })
-        case .object(let members): .object(try members.map { ($0.0, try $0.1.fillingStrings(fill)) })
-        default: self
-        }
     }
 }

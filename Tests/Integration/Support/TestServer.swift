@@ -1,5 +1,6 @@
 import ChatBackend
 import ChatSimulator
+import ChatTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -17,6 +18,9 @@ struct TestServer: Sendable {
 
     var port: Int { client.port ?? 0 }
 
+    /// A client of the live server that speaks the wire contract: for the simulator's client flows.
+    var api: ChatClient { ChatClient(baseURL: "http://127.0.0.1:\(port)") }
+
     /// The scheme and authority the server's absolute URLs start with: the test client always
     /// sends the authority `localhost`, and the server builds its links from what the client sent.
     var baseURL: String { "http://localhost" }
@@ -28,19 +32,14 @@ struct TestServer: Sendable {
         configure: (inout AppConfiguration) -> Void = { _ in },
         _ body: @escaping @Sendable (TestServer) async throws -> T
     ) async throws -> T {
-        let outbox = MemoryMailOutbox()
-        var configuration = AppConfiguration()
-        configuration.port = 0
+        let storage: ServerStorage
         if let database {
-            configuration.database = database
+            storage = try TestBackend.current.storage(of: database)
         } else {
-            configuration.database = try await TestBackend.current.freshDatabase()
+            storage = try await TestBackend.current.freshStorage()
         }
-        try TestBackend.current.configureChannelLayer(&configuration)
-        configuration.accounts.bcryptCost = 4
-        configuration.rateLimits = .off  // Many virtual users on one address; the limits have tests of their own.
-        configuration.logLevel = .warning
-        configuration.mailOutbox = outbox
+        let outbox = MemoryMailOutbox()
+        var configuration = AppConfiguration.testing(storage: storage, outbox: outbox)
         if let clock { configuration.clock = clock }
         configure(&configuration)
         let app = try await buildApplication(configuration)
@@ -87,68 +86,32 @@ struct TestServer: Sendable {
         return String(mail.body[start...].prefix { $0 != "/" })
     }
 
-    /// Registers a person and returns who they are, as the API shows them.
+    /// Registers `name@example.com` with the tests' password, and returns who they are.
     func register(_ name: String) async throws -> Person {
-        let email = "\(name)@example.com"
-        let reply = try await post(
-            "/api/rest-auth/registration/",
-            json: ["email": .string(email), "password1": "Pr0be-pass-2020", "password2": "Pr0be-pass-2020"]
-        )
-        #expect(reply.status == .created, "registering \(name): \(reply.body)")
-        let token = try #require(reply.json["key"]?.stringValue)
-        let me = try await get("/api/user/currentuser/", token: token).json
-        return Person(
-            email: email, token: token,
-            uuid: try #require(me["uuid"]?.stringValue), id: try #require(me["id"]?.intValue),
-            username: try #require(me["username"]?.stringValue)
-        )
+        try await api.signUp(email: "\(name)@example.com", password: "Pr0be-pass-2020")
     }
 
     /// Makes two people friends (and so opens their private chat); returns the chat's uuid.
     @discardableResult
     func befriend(_ a: Person, _ b: Person) async throws -> String {
-        #expect(try await post("/api/user/friends/", token: a.token, json: ["user_uuid": .string(b.uuid)]).status == .created)
-        let invitations = try await get("/api/user/invitations/", token: b.token).json
-        guard case .array(let list) = invitations,
-            let invitation = list.first(where: { $0["first_user"]?.stringValue == a.username }),
-            let id = invitation["id"]
-        else { throw TestFailure("no invitation from \(a.username) to \(b.username)") }
-        let accepted = try await post("/api/user/invitations/", token: b.token, json: ["contact_id": id, "decision": true])
-        #expect(accepted.status == .created)
-        return try #require(accepted.json["uuid"]?.stringValue)
+        try await a.befriend(b)
     }
 
     /// Alice and Bob, friends, each with a socket on their private chat.
     func friendsOnSockets() async throws -> (alice: Person, bob: Person, chat: String, aliceSocket: TestSocket, bobSocket: TestSocket) {
-        let alice = try await register("alice")
-        let bob = try await register("bob")
-        let chat = try await befriend(alice, bob)
-        let aliceSocket = try await TestSocket.connect(port: port, chat: chat, token: alice.token)
-        let bobSocket = try await TestSocket.connect(port: port, chat: chat, token: bob.token)
-        return (alice, bob, chat, aliceSocket, bobSocket)
+        let pair = try await FriendsOnSockets(register("alice"), register("bob"))
+        return (pair.first, pair.second, pair.chat, TestSocket(pair.firstSocket), TestSocket(pair.secondSocket))
     }
 
-    /// Creates a group chat of `owner` with `members` (friends of the owner) added.
+    /// Creates a group chat of `owner` with `members` befriended and added.
     func group(_ name: String, owner: Person, members: [Person]) async throws -> String {
-        let created = try await post("/api/chat/mychats/groups/", token: owner.token, json: ["name": .string(name)])
-        #expect(created.status == .created)
-        let uuid = try #require(created.json["uuid"]?.stringValue)
-        for member in members {
-            try await befriend(owner, member)
-            #expect(try await post("/api/chat/\(uuid)/", token: owner.token, json: ["user_uuid": .string(member.uuid)]).status == .ok)
-        }
-        return uuid
+        for member in members { try await owner.befriend(member) }
+        return try await owner.createGroup(name: name, members: members)
     }
 }
 
-/// A registered person.
-struct Person: Sendable {
-    let email: String
-    let token: String
-    let uuid: String
-    let id: Int64
-    let username: String
-}
+/// A registered person: the simulator's account.
+typealias Person = Account
 
 /// An HTTP answer, with its body read as text.
 struct Reply {

@@ -6,14 +6,14 @@ import HummingbirdWSClient
 final class TestSocket: Sendable {
     private let socket: ChatSocket
 
-    private init(socket: ChatSocket) {
+    init(_ socket: ChatSocket) {
         self.socket = socket
     }
 
     /// Connects to a chat's socket with a token in the query (or none), and waits until it is open.
     static func connect(port: Int, chat: String, token: String?) async throws -> TestSocket {
-        let query = token.map { "?token=\($0)" } ?? ""
-        return TestSocket(socket: try await ChatSocket(url: "ws://127.0.0.1:\(port)/ws/chat/\(chat)/\(query)"))
+        let client = ChatClient(baseURL: "http://127.0.0.1:\(port)", token: token)
+        return TestSocket(try await ChatSocket(url: client.socketURL(chatUUID: chat)))
     }
 
     /// Sends a text frame as-is.

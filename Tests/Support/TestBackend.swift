@@ -1,4 +1,5 @@
 import ChatBackend
+import ChatSimulator
 import Foundation
 import Logging
 
@@ -18,14 +19,29 @@ public enum TestBackend: String, Sendable {
         TestBackend(rawValue: ProcessInfo.processInfo.environment["CHAT_TEST_BACKEND"] ?? "sqlite") ?? .sqlite
     }
 
-    /// A new, empty database for one server (or for several nodes sharing it).
+    /// New, empty storage for one server (or for several nodes sharing it).
+    public func freshStorage() async throws -> ServerStorage {
+        try storage(of: try await freshDatabase())
+    }
+
+    /// The storage of an existing database: it, and (on PostgreSQL) Redis channels of its own.
+    /// Servers of one database share their channels; servers of other databases (other tests)
+    /// never hear them.
+    public func storage(of database: DatabaseLocation) throws -> ServerStorage {
+        guard self == .postgres, case .postgres(let url) = database, let name = URLComponents(string: url)?.path.split(separator: "/").last else {
+            return ServerStorage(database: database)
+        }
+        return ServerStorage(database: database, redis: (try Self.environment("CHAT_TEST_REDIS_URL"), String(name)))
+    }
+
+    /// A new, empty database.
     public func freshDatabase() async throws -> DatabaseLocation {
         switch self {
         case .sqlite:
             return .sqliteFile(FileManager.default.temporaryDirectory.appendingPathComponent("chat-test-\(UUID().uuidString).sqlite3").path)
         case .postgres:
             let admin = try Self.environment("CHAT_TEST_POSTGRES_URL")
-            guard var components = URLComponents(string: admin) else { throw SimulatorError("bad CHAT_TEST_POSTGRES_URL") }
+            guard var components = URLComponents(string: admin) else { throw TestBackendError("bad CHAT_TEST_POSTGRES_URL") }
             // Many tests create their databases at once on a busy machine: a slow first connection
             // is retried (under a new name, in case the timed-out attempt went through after all).
             let created = try await PostgresDatabase(url: admin, logger: Logger(label: "test-admin")).whileRunning { database in
@@ -45,20 +61,19 @@ public enum TestBackend: String, Sendable {
         }
     }
 
-    /// Points a server configuration at this backend's channel layer. Servers of one database
-    /// share its Redis channels; servers of other databases (other tests) never hear them.
-    public func configureChannelLayer(_ configuration: inout AppConfiguration) throws {
-        guard self == .postgres else { return }
-        configuration.redisURL = try Self.environment("CHAT_TEST_REDIS_URL")
-        if case .postgres(let url) = configuration.database, let name = URLComponents(string: url)?.path.split(separator: "/").last {
-            configuration.redisChannelPrefix = String(name)
-        }
-    }
-
     private static func environment(_ name: String) throws -> String {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-            throw SimulatorError("CHAT_TEST_BACKEND=postgres needs \(name)")
+            throw TestBackendError("CHAT_TEST_BACKEND=postgres needs \(name)")
         }
         return value
+    }
+}
+
+/// A test backend that cannot be set up, said plainly.
+public struct TestBackendError: Error, CustomStringConvertible {
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

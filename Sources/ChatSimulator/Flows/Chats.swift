@@ -1,0 +1,55 @@
+extension Account {
+    /// The id of this person's pending invitation from `inviter` (`GET /api/user/invitations/`).
+    public func invitation(from inviter: Account) async throws -> Int64 {
+        let list = try await client.invitations().expecting(200, "invitations")
+        guard let id = list.body?.arrayValue?.first(where: { $0["first_user"]?.stringValue == inviter.username })?["id"]?.intValue else {
+            throw FlowError(kind: "invitation missing", "\(username) has no invitation from \(inviter.username)")
+        }
+        return id
+    }
+
+    /// Invites `other`, who accepts: they are friends, and their private chat exists. Returns the
+    /// private chat's uuid.
+    @discardableResult
+    public func befriend(_ other: Account) async throws -> String {
+        _ = try await client.invite(userUUID: other.uuid).expecting(201, "invitation")
+        let id = try await other.invitation(from: self)
+        let accepted = try await other.client.answerInvitation(id: id, accept: true).expecting(201, "acceptance")
+        guard let chat = accepted.body?["uuid"]?.stringValue else { throw FlowError("acceptance", accepted, lacking: ["uuid"]) }
+        return chat
+    }
+
+    /// Creates a group chat and adds `members` (friends of this person) to it. Returns its uuid.
+    public func createGroup(name: String, members: [Account] = []) async throws -> String {
+        let created = try await client.createGroup(name: name).expecting(201, "group creation")
+        guard let chat = created.body?["uuid"]?.stringValue else { throw FlowError("group creation", created, lacking: ["uuid"]) }
+        for member in members {
+            _ = try await client.addToChat(chatUUID: chat, userUUID: member.uuid).expecting(200, "add to chat")
+        }
+        return chat
+    }
+
+    /// Opens this person's socket on a chat (the token in `?token=`); throws if it is refused.
+    public func openSocket(chat: String) async throws -> ChatSocket {
+        try await ChatSocket(url: client.socketURL(chatUUID: chat))
+    }
+}
+
+/// Two friends, each with a socket on their private chat: the smallest conversation.
+public struct FriendsOnSockets: Sendable {
+    public let first: Account
+    public let second: Account
+    /// The uuid of their private chat.
+    public let chat: String
+    public let firstSocket: ChatSocket
+    public let secondSocket: ChatSocket
+
+    /// Befriends two people and opens a socket for each on their private chat.
+    public init(_ first: Account, _ second: Account) async throws {
+        self.first = first
+        self.second = second
+        chat = try await first.befriend(second)
+        firstSocket = try await first.openSocket(chat: chat)
+        secondSocket = try await second.openSocket(chat: chat)
+    }
+}

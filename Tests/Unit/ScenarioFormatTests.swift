@@ -1,0 +1,86 @@
+import ChatSimulator
+import Foundation
+import Testing
+
+/// A scenario file that does not follow the format is refused when it is loaded, with a message
+/// naming the file, the step (index and kind) and the field, not half-way through a run.
+@Suite("Scenario format")
+struct ScenarioFormatTests {
+    /// A valid scenario, with `step` as its third step.
+    private static func scenario(thirdStep step: String) -> String {
+        """
+        name: probe
+        actors:
+          - name: ann
+          - name: ben
+        steps:
+          - invite: {from: ann, to: ben}
+          - accept: {actor: ben, from: ann, chat: ab}
+          \(step)
+        """
+    }
+
+    /// Writes `text` as the file `probe.yaml` of a new folder, and calls `body` with it.
+    private func withFile<T>(_ text: String, _ body: (URL) throws -> T) throws -> T {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("scenario-format-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("probe.yaml")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return try body(file)
+    }
+
+    /// Loads `text` as the file `probe.yaml` and returns the load error's message.
+    private func loadError(_ text: String) throws -> String {
+        try withFile(text) { file in
+            let error = #expect(throws: SimulatorError.self) { try Scenario.load(file) }
+            return error?.description ?? ""
+        }
+    }
+
+    @Test("a well-formed step loads")
+    func valid() throws {
+        let scenario = try withFile(Self.scenario(thirdStep: "- send: {actor: ann, chat: ab, count: 3}")) { try Scenario.load($0) }
+        #expect(scenario.steps.map(\.kind) == ["invite", "accept", "send"])
+    }
+
+    @Test("a misspelled field is refused at load, naming file, step and field")
+    func misspelledField() throws {
+        let message = try loadError(Self.scenario(thirdStep: "- send: {actor: ann, chat: ab, cuont: 3}"))
+        #expect(message.contains("probe.yaml"), "\(message)")
+        #expect(message.contains("step 3 (send)"), "\(message)")
+        #expect(message.contains("unknown field 'cuont'"), "\(message)")
+    }
+
+    @Test("a missing required field is refused at load, naming file, step and field")
+    func missingField() throws {
+        let message = try loadError(Self.scenario(thirdStep: "- connect: {actor: ann}"))
+        #expect(message.contains("probe.yaml"), "\(message)")
+        #expect(message.contains("step 3 (connect)"), "\(message)")
+        #expect(message.contains("missing field 'chat'"), "\(message)")
+    }
+
+    @Test("a mistyped field is refused at load, naming file, step and field")
+    func mistypedField() throws {
+        let message = try loadError(Self.scenario(thirdStep: "- send: {actor: ann, chat: ab, count: many}"))
+        #expect(message.contains("probe.yaml"), "\(message)")
+        #expect(message.contains("step 3 (send)"), "\(message)")
+        #expect(message.contains("field 'count'"), "\(message)")
+    }
+
+    @Test("an unknown step kind is refused at load, naming file, step and kind")
+    func unknownKind() throws {
+        let message = try loadError(Self.scenario(thirdStep: "- shout: {actor: ann, chat: ab}"))
+        #expect(message.contains("probe.yaml"), "\(message)")
+        #expect(message.contains("step 3 (shout)"), "\(message)")
+        #expect(message.contains("unknown step kind 'shout'"), "\(message)")
+    }
+
+    @Test("an unknown actor field is refused at load")
+    func actorField() throws {
+        let message = try loadError(Self.scenario(thirdStep: "- settle:").replacingOccurrences(of: "- name: ben", with: "- name: ben\n    sigup: google"))
+        #expect(message.contains("probe.yaml"), "\(message)")
+        #expect(message.contains("actor 2"), "\(message)")
+        #expect(message.contains("unknown field 'sigup'"), "\(message)")
+    }
+}
