@@ -1,4 +1,6 @@
-import ChatBackend
+@testable import ChatBackend
+import Hummingbird
+import Logging
 import Testing
 
 @Suite("Health and readiness")
@@ -17,20 +19,23 @@ struct HealthTests {
         }
     }
 
-    @Test("while the server drains, readiness is false and new sockets are refused, on a connection kept open")
-    func readinessDuringDrain() async throws {
-        let database = try await TestServer.freshDatabase()
-        let (observer, port, chat, token) = try await TestServer.run(database: database) { server in
-            let alice = try await server.register("alice")
-            let bob = try await server.register("bob")
-            let chat = try await server.befriend(alice, bob)
-            // A socket that is being served keeps the server draining for a moment.
-            let socket = try await TestSocket.connect(port: server.port, chat: chat, token: alice.token)
-            return (socket, server.port, chat, alice.token)
+    @Test("readiness names what fails: a draining server, a database that does not answer")
+    func readinessFailures() async throws {
+        try await SQLiteDatabase.open(path: nil, logger: Logger(label: "health-test")).whileRunning { database in
+            let controller = HealthController(store: ChatStore(database: database), channelLayer: LocalChannelLayer(hub: ChatHub()))
+            let draining = await controller.readiness(draining: true)
+            #expect(draining.status == .serviceUnavailable)
+            let answer = try JSONValue.parse(await draining.collectedBody().readableBytesView)
+            #expect(answer == ["status": "not ready", "checks": ["database": "ok", "channel_layer": "ok", "accepting": "failing"]])
+            #expect(await controller.readiness(draining: false).status == .ok)
         }
-        _ = (observer, port, chat, token)
-        // Once draining has begun, the listener is closed: no new connection gets in at all.
-        let refused = await #expect(throws: (any Error).self) { try await TestSocket.connect(port: port, chat: chat, token: token) }
-        #expect(refused != nil)
+        // A database that is gone: its check fails, promptly.
+        let closed = try await SQLiteDatabase.open(path: nil, logger: Logger(label: "health-test"))
+        _ = try await closed.whileRunning { _ in }
+        let controller = HealthController(store: ChatStore(database: closed), channelLayer: LocalChannelLayer(hub: ChatHub()))
+        let down = await controller.readiness(draining: false)
+        #expect(down.status == .serviceUnavailable)
+        let answer = try JSONValue.parse(await down.collectedBody().readableBytesView)
+        #expect(answer["checks"]?["database"] == "failing")
     }
 }

@@ -8,12 +8,7 @@ struct RevocationAndShutdownTests {
     @Test("log-out closes that token's sockets at once (1008); the user's other devices keep theirs")
     func logoutClosesSockets() async throws {
         try await TestServer.run { server in
-            let alice = try await server.register("alice")
-            let bob = try await server.register("bob")
-            let chat = try await server.befriend(alice, bob)
-            let otherDevice = try #require(try await server.post("/api/rest-auth/login/", json: ["email": .string(alice.email), "password": "Pr0be-pass-2020"]).json["key"]?.stringValue)
-            let phone = try await TestSocket.connect(port: server.port, chat: chat, token: alice.token)
-            let laptop = try await TestSocket.connect(port: server.port, chat: chat, token: otherDevice)
+            let (alice, _, phone, laptop, _) = try await Self.aliceOnTwoDevices(server)
             #expect(try await server.post("/api/rest-auth/logout/", token: alice.token).status == .ok)
             // No frame from the client is needed: the socket closes by itself, well within the 10 s re-check.
             let closed = try await phone.closedByServer(timeout: .seconds(3))
@@ -26,13 +21,7 @@ struct RevocationAndShutdownTests {
     @Test("a password change closes the other devices' sockets at once and keeps the caller's")
     func passwordChangeClosesOtherSockets() async throws {
         try await TestServer.run { server in
-            let alice = try await server.register("alice")
-            let bob = try await server.register("bob")
-            let chat = try await server.befriend(alice, bob)
-            let otherDevice = try #require(try await server.post("/api/rest-auth/login/", json: ["email": .string(alice.email), "password": "Pr0be-pass-2020"]).json["key"]?.stringValue)
-            let mine = try await TestSocket.connect(port: server.port, chat: chat, token: alice.token)
-            let theirs = try await TestSocket.connect(port: server.port, chat: chat, token: otherDevice)
-            let bobs = try await TestSocket.connect(port: server.port, chat: chat, token: bob.token)
+            let (alice, _, mine, theirs, bobs) = try await Self.aliceOnTwoDevices(server)
             let changed = try await server.post(
                 "/api/rest-auth/password/change/", token: alice.token,
                 json: ["new_password1": "An0ther-pass-2020", "new_password2": "An0ther-pass-2020"]
@@ -44,6 +33,23 @@ struct RevocationAndShutdownTests {
             await mine.close()
             await bobs.close()
         }
+    }
+
+    /// Alice signed in on two devices, each with a socket on her chat with Bob, and Bob's socket.
+    private static func aliceOnTwoDevices(
+        _ server: TestServer
+    ) async throws -> (alice: Person, chat: String, first: TestSocket, second: TestSocket, bob: TestSocket) {
+        let alice = try await server.register("alice")
+        let bob = try await server.register("bob")
+        let chat = try await server.befriend(alice, bob)
+        let login = try await server.post("/api/rest-auth/login/", json: ["email": .string(alice.email), "password": "Pr0be-pass-2020"])
+        let secondToken = try #require(login.json["key"]?.stringValue)
+        return (
+            alice, chat,
+            try await TestSocket.connect(port: server.port, chat: chat, token: alice.token),
+            try await TestSocket.connect(port: server.port, chat: chat, token: secondToken),
+            try await TestSocket.connect(port: server.port, chat: chat, token: bob.token)
+        )
     }
 
     @Test("shutdown under a steady sender: every message stored reached its sender before the 1001")

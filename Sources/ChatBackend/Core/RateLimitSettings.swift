@@ -24,22 +24,16 @@ public struct RateLimitSettings: Sendable, Equatable {
     /// The defaults.
     public init() {}
 
-    /// No limit at all (tests of other things, and benchmarks that mean to saturate the server).
-    public static let off = RateLimitSettings(
-        loginPerAddress: nil, loginPerAccount: nil, registrationPerAddress: nil, passwordChangePerAccount: nil,
-        emailResend: nil, messagesPerUser: nil, trustForwardedFor: false
-    )
+    /// Every rule, for code that treats them alike (turning them all off, reading them from the
+    /// environment).
+    public static var rules: [WritableKeyPath<RateLimitSettings, RateLimit?>] {
+        [\.loginPerAddress, \.loginPerAccount, \.registrationPerAddress, \.passwordChangePerAccount, \.emailResend, \.messagesPerUser]
+    }
 
-    private init(
-        loginPerAddress: RateLimit?, loginPerAccount: RateLimit?, registrationPerAddress: RateLimit?,
-        passwordChangePerAccount: RateLimit?, emailResend: RateLimit?, messagesPerUser: RateLimit?, trustForwardedFor: Bool
-    ) {
-        self.loginPerAddress = loginPerAddress
-        self.loginPerAccount = loginPerAccount
-        self.registrationPerAddress = registrationPerAddress
-        self.passwordChangePerAccount = passwordChangePerAccount
-        self.emailResend = emailResend
-        self.messagesPerUser = messagesPerUser
-        self.trustForwardedFor = trustForwardedFor
+    /// No limit at all (tests of other things, and benchmarks that mean to saturate the server).
+    public static var off: RateLimitSettings {
+        var settings = RateLimitSettings()
+        for rule in rules { settings[keyPath: rule] = nil }
+        return settings
     }
 }

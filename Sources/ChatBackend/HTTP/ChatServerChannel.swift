@@ -240,9 +240,8 @@ extension ChatServerChannel {
         if response.status == .switchingProtocols, let handler = context.admittedSocket.handler {
             return .socket(handler)
         }
-        let collector = BodyCollector()
-        try? await response.body.write(collector)
-        return .refused(Refusal(head: HTTPResponse(status: response.status, headerFields: response.headers), body: collector.collected.buffer))
+        let body = await response.collectedBody()
+        return .refused(Refusal(head: HTTPResponse(status: response.status, headerFields: response.headers), body: body))
     }
 
     /// Writes a refused upgrade's answer and closes the connection.
@@ -258,23 +257,6 @@ extension ChatServerChannel {
             logger.trace("could not write a socket refusal", metadata: ["error": "\(error)"])
         }
     }
-}
-
-/// Keeps a response body in memory (refusals are a few hundred bytes of JSON).
-private struct BodyCollector: ResponseBodyWriter {
-    /// Shared with the caller, as the writer itself is consumed by the body.
-    final class Collected {
-        var buffer = ByteBuffer()
-    }
-
-    let collected = Collected()
-
-    func write(_ buffer: ByteBuffer) async throws {
-        var buffer = buffer
-        collected.buffer.writeBuffer(&buffer)
-    }
-
-    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
 }
 
 extension HTTPServerBuilder {

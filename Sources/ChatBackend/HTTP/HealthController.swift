@@ -20,10 +20,15 @@ struct HealthController {
     }
 
     @Sendable func readiness(_ request: Request, context: ChatRequestContext) async throws -> Response {
+        // A request in flight when the server starts draining sees it here; new connections are
+        // refused from then on, which a balancer's check sees as not ready too.
+        await readiness(draining: Task.isShuttingDownGracefully)
+    }
+
+    /// The readiness answer, for a server that is or is not draining.
+    func readiness(draining: Bool) async -> Response {
         async let database = store.isReachable(within: Limits.readinessCheck)
         async let channels = channelLayer.isReachable()
-        // The connection's task sees the server's graceful shutdown: readiness goes first.
-        let draining = Task.isShuttingDownGracefully
         let checks: [(String, Bool)] = [("database", await database), ("channel_layer", await channels), ("accepting", !draining)]
         let ready = checks.allSatisfy(\.1)
         let body: JSONValue = [

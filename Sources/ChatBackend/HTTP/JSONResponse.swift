@@ -29,3 +29,31 @@ extension APIError: HTTPResponseError {
         return response
     }
 }
+
+extension Response {
+    /// The body's bytes, for the small answers that are written outside the router (socket
+    /// refusals) or read back (readiness checks, tests). Nothing of a failing body is kept.
+    func collectedBody() async -> ByteBuffer {
+        let collector = BodyCollector()
+        try? await body.write(collector)
+        return collector.collected.buffer
+    }
+}
+
+/// Keeps a response body in memory.
+private struct BodyCollector: ResponseBodyWriter {
+    /// Shared with the caller, as the writer itself is consumed by the body.
+    final class Collected {
+        var buffer = ByteBuffer()
+    }
+
+    let collected = Collected()
+
+    func write(_ buffer: ByteBuffer) async throws {
+        var buffer = buffer
+        collected.buffer.writeBuffer(&buffer)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}
+
