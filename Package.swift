@@ -37,10 +37,13 @@ let package = Package(
             path: "Sources/CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // glibc's malloc_trim, for giving memory back after sockets close.
+        .target(name: "CMemory", path: "Sources/CMemory"),
         .target(
             name: "ChatBackend",
             dependencies: [
                 "CHiredis",
+                "CMemory",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -24,7 +24,7 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
         },
         logger: logger
     )
-    app.addServices(database, services.hasher)
+    app.addServices(database, services.hasher, MemoryTrimmer(hub: services.hub))
     app.addServices(services.backgroundServices)
     app.beforeServerStarts {
         try await Migrations.apply(to: database, logger: logger)

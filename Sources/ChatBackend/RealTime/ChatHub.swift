@@ -25,6 +25,7 @@ public final class ChatHub: Sendable {
 
     private let sockets = Mutex<[Int64: [Int: Member]]>([:])
     private let nextID = Atomic<Int>(0)
+    private let departures = Atomic<Int>(0)
 
     /// Creates an empty hub.
     public init() {}
@@ -46,6 +47,12 @@ public final class ChatHub: Sendable {
             chats[chatID]?[socketID] = nil
             if chats[chatID]?.isEmpty == true { chats[chatID] = nil }
         }
+        departures.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    /// How many sockets left since the last call (the ``MemoryTrimmer`` asks).
+    func takeDepartures() -> Int {
+        departures.exchange(0, ordering: .relaxed)
     }
 
     /// Queues one frame (already encoded, once for all recipients) to every socket of a chat.
