@@ -4,9 +4,10 @@ import Testing
 
 @Suite("Chat socket fuzzing")
 struct SocketFuzzTests {
-    /// The runs' seeds; `SOCKET_FUZZ_SEED=<seed>` replays the one a failure names.
+    /// The runs' seeds: three fixed, and a new one each run; `SOCKET_FUZZ_SEED=<seed>` replays the
+    /// one a failure names.
     static let seeds: [UInt64] = ProcessInfo.processInfo.environment["SOCKET_FUZZ_SEED"].flatMap(UInt64.init).map { [$0] }
-        ?? [20_200_806, 1_596_743_166, 4_096]
+        ?? [20_200_806, 1_596_743_166, 4_096, UInt64.random(in: 1...UInt64(UInt32.max))]
 
     @Test("hostile frames from one participant each get an error frame, reach nobody else, and leave the chat working", arguments: seeds)
     func hostileFrames(seed: UInt64) async throws {

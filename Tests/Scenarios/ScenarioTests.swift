@@ -16,13 +16,18 @@ struct ScenarioTests {
         #expect(Self.files.count >= 7)
     }
 
-    @Test("scenario", arguments: files)
-    func scenario(file: URL) async throws {
-        let results = try await ScenarioSuite(files: [file], seed: 20_261_126, storage: TestBackend.current.freshStorage()).run(
+    /// A fixed seed, and a new one each run (a user's first run has no `--seed` either);
+    /// `SCENARIO_SEED=<seed>` replays the one a failure names.
+    static let seeds: [UInt64] = ProcessInfo.processInfo.environment["SCENARIO_SEED"].flatMap(UInt64.init).map { [$0] }
+        ?? [20_261_126, UInt64.random(in: 1...UInt64(Int64.max))]
+
+    @Test("scenario", arguments: files, seeds)
+    func scenario(file: URL, seed: UInt64) async throws {
+        let results = try await ScenarioSuite(files: [file], seed: seed, storage: TestBackend.current.freshStorage()).run(
             serverURLs: [], googleKeys: Self.root.appendingPathComponent("google"), report: { _ in }
         )
         let result = try #require(results.first)
-        #expect(result.violations.isEmpty, "\(result.violations.map(\.description).joined(separator: "\n"))")
+        #expect(result.violations.isEmpty, "seed \(seed) (SCENARIO_SEED=\(seed) replays it): \(result.violations.map(\.description).joined(separator: "\n"))")
         #expect(result.steps > 0)
     }
 
