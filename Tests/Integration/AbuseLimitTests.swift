@@ -57,6 +57,23 @@ struct AbuseLimitTests {
         }
     }
 
+    @Test("password changes are throttled per account, and confirmation e-mails per address written to")
+    func accountThrottles() async throws {
+        try await TestServer.run(configure: { configuration in
+            configuration.rateLimits.passwordChangePerAccount = RateLimit(perSecond: 0.01, burst: 1)
+            configuration.rateLimits.emailResend = RateLimit(perSecond: 0.01, burst: 2)
+        }) { server in
+            let alice = try await server.register("alice")
+            let change: JSONValue = ["new_password1": "An0ther-pass-2020", "new_password2": "An0ther-pass-2020"]
+            #expect(try await server.post("/api/rest-auth/password/change/", token: alice.token, json: change).status == .ok)
+            #expect(try await server.post("/api/rest-auth/password/change/", token: alice.token, json: change).status == .tooManyRequests)
+
+            let resend: JSONValue = ["email": .string(alice.email)]
+            for _ in 0..<2 { #expect(try await server.post("/api/rest-auth/registration/resend-email/", json: resend).status == .ok) }
+            #expect(try await server.post("/api/rest-auth/registration/resend-email/", json: resend).status == .tooManyRequests)
+        }
+    }
+
     @Test("a user over the message allowance gets rate_limited with retry_after, and nothing of it is stored")
     func messageThrottle() async throws {
         try await TestServer.run(configure: { $0.rateLimits.messagesPerUser = RateLimit(perSecond: 0.01, burst: 3) }) { server in
