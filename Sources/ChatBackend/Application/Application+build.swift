@@ -74,7 +74,7 @@ public func openDatabase(_ location: DatabaseLocation, logger: Logger) async thr
 }
 
 private func makeLogger(_ configuration: AppConfiguration) -> Logger {
-    var logger = Logger(label: "chat-server")
+    var logger = configuration.logHandler.map { Logger(label: "chat-server", factory: $0) } ?? Logger(label: "chat-server")
     logger.logLevel = configuration.logLevel
     return logger
 }
