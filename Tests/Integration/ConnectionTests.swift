@@ -3,9 +3,97 @@ import Logging
 import NIOCore
 import Testing
 
-/// What the server does with connections themselves, seen from raw sockets.
+/// What the server does with connections themselves, seen from raw sockets: it says when it
+/// closes one, and does not take a client's leaving for its own error.
 @Suite("Connections")
 struct ConnectionTests {
+    static let path = "/api/user/currentuser/"
+
+    static func request(_ version: String = "HTTP/1.1", _ headers: String...) -> String {
+        (["GET \(path) \(version)", "Host: 127.0.0.1"] + headers).joined(separator: "\r\n") + "\r\n\r\n"
+    }
+
+    // MARK: Connection: close
+
+    @Test("A request with Connection: close is answered with Connection: close, and the connection ends")
+    func closeRequested() async throws {
+        try await TestServer.run { server in
+            let connection = try await RawConnection.open(port: server.port)
+            try await connection.send(Self.request("HTTP/1.1", "Connection: close"))
+            let response = try #require(try await connection.readResponse())
+            #expect(response.status == 401)
+            #expect(response.saysClose)
+            #expect(try await connection.readUntilClosed() == "")
+        }
+    }
+
+    @Test("HTTP/1.0 closes after each response unless it asks for keep-alive, and says so")
+    func http10() async throws {
+        try await TestServer.run { server in
+            let plain = try await RawConnection.open(port: server.port)
+            try await plain.send(Self.request("HTTP/1.0"))
+            let answer = try #require(try await plain.readResponse())
+            #expect(answer.saysClose)
+            #expect(try await plain.readUntilClosed() == "")
+
+            let kept = try await RawConnection.open(port: server.port)
+            for _ in 0..<2 {
+                try await kept.send(Self.request("HTTP/1.0", "Connection: keep-alive"))
+                let response = try #require(try await kept.readResponse())
+                #expect(response.status == 401)
+                #expect(!response.saysClose)
+            }
+            await kept.close()
+        }
+    }
+
+    @Test("A keep-alive request is answered on the same connection, which stays open")
+    func keepAlive() async throws {
+        try await TestServer.run { server in
+            let connection = try await RawConnection.open(port: server.port)
+            for _ in 0..<3 {
+                try await connection.send(Self.request())
+                let response = try #require(try await connection.readResponse())
+                #expect(!response.saysClose)
+            }
+            await connection.close()
+        }
+    }
+
+    /// How it was found: Python `requests` with one Session sends `Connection: close` on a pooled
+    /// connection and reuses the connection unless the response says close.
+    @Test("A pooling client that sends Connection: close on reused connections: 2,000 requests, no failure")
+    func poolingClient() async throws {
+        try await TestServer.run { server in
+            var connection: RawConnection?
+            var failures = 0
+            var opened = 0
+            for _ in 0..<2000 {
+                if connection == nil {
+                    connection = try await RawConnection.open(port: server.port)
+                    opened += 1
+                }
+                let current = try #require(connection)
+                do {
+                    try await current.send(Self.request("HTTP/1.1", "Connection: close"))
+                    if let response = try await current.readResponse(), response.status == 401 {
+                        if response.saysClose {
+                            await current.close()
+                            connection = nil
+                        }
+                        continue
+                    }
+                } catch {}
+                failures += 1
+                await current.close()
+                connection = nil
+            }
+            await connection?.close()
+            #expect(failures == 0)
+            #expect(opened == 2000)
+        }
+    }
+
     // MARK: Logs
 
     @Test("A client that leaves in the middle of its request is no error of the server's")

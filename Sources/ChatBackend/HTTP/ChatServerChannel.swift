@@ -1,10 +1,15 @@
 // Adapted from HummingbirdWebSocket's HTTP1WebSocketUpgradeChannel (Apache-2.0, the Hummingbird
-// authors), with two differences:
+// authors), with these differences:
 // - An upgrade request the router does not accept is answered with the router's own answer (the
 //   contract's 401, 403 or 404 with its JSON body), where the library answers every refusal with an
 //   empty 400.
 // - On graceful shutdown a socket is closed with 1001 (going away), as the contract says, where
 //   WSCore closes it with 1000.
+// - `ConnectionCloseHandler` sits between NIO's HTTP handlers and its upgrader, so it sees every
+//   request, the first included; it leaves before an accepted upgrade.
+// - As in the library, only a connection's first request can become a socket (NIO's upgrader
+//   looks at no other); a later upgrade request reaches the router, which answers it 426, where the
+//   library redirects it (307) to a new connection.
 // It depends on WSCore's `@_spi(WSInternal)` `WebSocketHandler`, so Package.swift pins swift-websocket
 // to its minor version.
 
@@ -149,9 +154,23 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let decided = NIOLockedValueBox<Decided?>(nil)
+            let connectionHandlers = NIOLoopBound(
+                [ConnectionCloseHandler()] as [any RemovableChannelHandler], eventLoop: channel.eventLoop
+            )
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: webSocket.maxFrameSize,
-                shouldUpgrade: { channel, head in self.shouldUpgrade(head, channel: channel, logger: logger, decided: decided) },
+                shouldUpgrade: { channel, head in
+                    self.shouldUpgrade(head, channel: channel, logger: logger, decided: decided).map { headers in
+                        // Removed before NIO removes the HTTP decoder, which hands the bytes after the
+                        // upgrade request on as they are: HTTP handlers must not see them.
+                        if headers != nil {
+                            for handler in connectionHandlers.value {
+                                channel.pipeline.syncOperations.removeHandler(handler, promise: nil)
+                            }
+                        }
+                        return headers
+                    }
+                },
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         guard case .socket(let handler) = decided.withLockedValue({ $0 }) else {
@@ -197,6 +216,11 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
             configuration.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
             let upgradeResult = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            // Between NIO's HTTP handlers and its upgrader, so they see the first request too.
+            let upgradeHandler = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<UpgradeResult>.self)
+            for handler in connectionHandlers.value {
+                try channel.pipeline.syncOperations.addHandler(handler, position: .before(upgradeHandler))
+            }
             return Value(upgradeResult: upgradeResult, channel: channel)
         }
     }
