@@ -4,7 +4,8 @@ import NIOCore
 import Testing
 
 /// What the server does with connections themselves, seen from raw sockets: it says when it
-/// closes one, and does not take a client's leaving for its own error.
+/// closes one, waits for slow and idle clients only so long, and does not take a client's leaving
+/// for its own error.
 @Suite("Connections")
 struct ConnectionTests {
     static let path = "/api/user/currentuser/"
@@ -91,6 +92,61 @@ struct ConnectionTests {
             await connection?.close()
             #expect(failures == 0)
             #expect(opened == 2000)
+        }
+    }
+
+    // MARK: Slow and idle clients
+
+    @Test("A request line trickled a byte at a time is answered 408 and closed at the request deadline")
+    func slowHead() async throws {
+        try await TestServer.run(configure: { $0.connections.requestTimeout = .seconds(1) }) { server in
+            let connection = try await RawConnection.open(port: server.port)
+            let start = ContinuousClock.now
+            let outbound = connection.outbound
+            let trickle = Task {
+                for byte in Self.request() {
+                    try await outbound.write(ByteBuffer(string: String(byte)))
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+            }
+            defer { trickle.cancel() }
+            let answer = try await connection.readUntilClosed(timeout: .seconds(5))
+            let waited = ContinuousClock.now - start
+            #expect(answer.hasPrefix("HTTP/1.1 408"))
+            #expect(answer.lowercased().contains("connection: close"))
+            #expect(waited >= .milliseconds(900) && waited < .seconds(3), "closed after \(waited)")
+        }
+    }
+
+    @Test("A body trickled a byte at a time is answered 408 and closed at the request deadline")
+    func slowBody() async throws {
+        try await TestServer.run(configure: { $0.connections.requestTimeout = .seconds(1) }) { server in
+            let connection = try await RawConnection.open(port: server.port)
+            try await connection.send(
+                "POST /api/rest-auth/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            )
+            let outbound = connection.outbound
+            let trickle = Task {
+                for _ in 0..<100 {
+                    try await outbound.write(ByteBuffer(string: " "))
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+            }
+            defer { trickle.cancel() }
+            let answer = try await connection.readUntilClosed(timeout: .seconds(5))
+            #expect(answer.hasPrefix("HTTP/1.1 408"))
+        }
+    }
+
+    @Test("An idle kept-alive connection is closed after the idle timeout")
+    func idle() async throws {
+        try await TestServer.run(configure: { $0.connections.idleTimeout = .seconds(1) }) { server in
+            let connection = try await RawConnection.open(port: server.port)
+            try await connection.send(Self.request())
+            _ = try #require(try await connection.readResponse())
+            let start = ContinuousClock.now
+            #expect(try await connection.readUntilClosed(timeout: .seconds(5)) == "")
+            #expect(ContinuousClock.now - start >= .milliseconds(900))
         }
     }
 

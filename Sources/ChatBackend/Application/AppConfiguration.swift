@@ -24,6 +24,8 @@ public struct AppConfiguration: Sendable {
     public var logLevel = Logger.Level.info
     /// Where log records go; nil: the process's logging system. Tests read the records here.
     public var logHandler: (@Sendable (String) -> any LogHandler)?
+    /// How long clients are waited for.
+    public var connections = ConnectionSettings()
     /// Where e-mail goes; nil writes it to the log.
     public var mailOutbox: (any MailOutbox)?
     /// The time source of message stamps and chat activity; tests fix it.

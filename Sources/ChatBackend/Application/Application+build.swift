@@ -15,7 +15,7 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
     let hostname = configuration.hostname
     var app = Application(
         router: router,
-        server: .chatServer(router: router, webSocket: .init(maxFrameSize: Limits.socketFrameBytes)),
+        server: .chatServer(router: router, connections: configuration.connections),
         configuration: .init(address: .hostname(hostname, port: configuration.port), serverName: "chat-server"),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port

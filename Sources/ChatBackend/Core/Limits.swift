@@ -34,4 +34,14 @@ public enum Limits {
     public static let readinessCheck = Duration.seconds(2)
     /// Frames a socket may have queued before it is cut off as too slow.
     public static let socketOutboundQueue = 1024
+
+    // MARK: Connections
+
+    /// Longest a kept-alive connection may sit between requests before the server closes it: an
+    /// abandoned connection holds a file descriptor until then.
+    public static let idleConnectionTimeout = Duration.seconds(60)
+    /// Longest a client may take to send one request, head and body, from its first byte: a client
+    /// trickling it (a byte every few seconds) is answered 408 and closed, so it cannot hold a
+    /// connection open for free.
+    public static let requestTimeout = Duration.seconds(20)
 }

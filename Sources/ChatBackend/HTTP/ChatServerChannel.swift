@@ -5,8 +5,10 @@
 //   empty 400.
 // - On graceful shutdown a socket is closed with 1001 (going away), as the contract says, where
 //   WSCore closes it with 1000.
-// - `ConnectionCloseHandler` sits between NIO's HTTP handlers and its upgrader, so it sees every
-//   request, the first included; it leaves before an accepted upgrade.
+// - `ConnectionCloseHandler` and `RequestDeadlineHandler` sit between NIO's HTTP handlers and its
+//   upgrader, so they see every request, the first included; they leave before an accepted upgrade.
+//   The deadline handler keeps the time in place of Hummingbird's idle timeout, which counts whole
+//   request parts and so never fires while a body trickles in.
 // - As in the library, only a connection's first request can become a socket (NIO's upgrader
 //   looks at no other); a later upgrade request reaches the router, which answers it 426, where the
 //   library redirects it (307) to a new connection.
@@ -73,20 +75,24 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     private let socketResponder: any HTTPResponder<ChatRequestContext>
     private let http1: HTTP1Channel.Configuration
     private let webSocket: WebSocketServerConfiguration
+    private let connections: ConnectionSettings
 
     /// - Parameters:
     ///   - responder: the HTTP router, for every request that is not an upgrade
     ///   - socketResponder: the same router, asked whether an upgrade request becomes a socket
+    ///   - connections: how long clients are waited for
     init(
         responder: @escaping HTTPChannelHandler.Responder,
         socketResponder: any HTTPResponder<ChatRequestContext>,
         http1: HTTP1Channel.Configuration,
-        webSocket: WebSocketServerConfiguration
+        webSocket: WebSocketServerConfiguration,
+        connections: ConnectionSettings
     ) {
         self.responder = responder
         self.socketResponder = socketResponder
         self.http1 = http1
         self.webSocket = webSocket
+        self.connections = connections
     }
 
     /// NIO's upgrader asks "should we?", then builds the pipeline (or the HTTP one on refusal);
@@ -155,7 +161,13 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
         channel.eventLoop.makeCompletedFuture {
             let decided = NIOLockedValueBox<Decided?>(nil)
             let connectionHandlers = NIOLoopBound(
-                [ConnectionCloseHandler()] as [any RemovableChannelHandler], eventLoop: channel.eventLoop
+                [
+                    ConnectionCloseHandler(),
+                    RequestDeadlineHandler(
+                        idleTimeout: TimeAmount(connections.idleTimeout), requestTimeout: TimeAmount(connections.requestTimeout)
+                    ),
+                ] as [any RemovableChannelHandler],
+                eventLoop: channel.eventLoop
             )
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: webSocket.maxFrameSize,
@@ -286,13 +298,14 @@ extension ChatServerChannel {
 extension HTTPServerBuilder {
     /// HTTP/1.1 with WebSocket upgrades decided by `router`'s socket routes; refusals answered as
     /// the router answers them.
-    static func chatServer(router: Router<ChatRequestContext>, webSocket: WebSocketServerConfiguration) -> HTTPServerBuilder {
+    static func chatServer(router: Router<ChatRequestContext>, connections: ConnectionSettings) -> HTTPServerBuilder {
         let socketResponder = router.buildResponder()
+        let webSocket = WebSocketServerConfiguration(maxFrameSize: Limits.socketFrameBytes)
         return .init { responder in
-            // Idle keep-alive connections are closed after a minute, so abandoned ones do not pile up.
+            // No idle timeout here: RequestDeadlineHandler keeps the time, to the byte.
             ChatServerChannel(
-                responder: responder, socketResponder: socketResponder,
-                http1: .init(idleTimeout: .seconds(60) as TimeAmount), webSocket: webSocket
+                responder: responder, socketResponder: socketResponder, http1: .init(idleTimeout: nil),
+                webSocket: webSocket, connections: connections
             )
         }
     }
