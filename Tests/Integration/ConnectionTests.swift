@@ -4,8 +4,8 @@ import NIOCore
 import Testing
 
 /// What the server does with connections themselves, seen from raw sockets: it says when it
-/// closes one, waits for slow and idle clients only so long, and does not take a client's leaving
-/// for its own error.
+/// closes one, waits for slow and idle clients only so long, caps how many it holds, and
+/// does not take a client's leaving for its own error.
 @Suite("Connections")
 struct ConnectionTests {
     static let path = "/api/user/currentuser/"
@@ -147,6 +147,51 @@ struct ConnectionTests {
             let start = ContinuousClock.now
             #expect(try await connection.readUntilClosed(timeout: .seconds(5)) == "")
             #expect(ContinuousClock.now - start >= .milliseconds(900))
+        }
+    }
+
+    // MARK: Caps
+
+    /// Opens connections, each answered, until one is closed unanswered, and returns the answered
+    /// ones, still open; nil when `limit` were answered. (The test client's own connection counts
+    /// toward the total, and toward the address's when it comes from 127.0.0.1.)
+    static func openUntilRefused(limit: Int, port: Int) async throws -> [RawConnection]? {
+        var held: [RawConnection] = []
+        for _ in 0..<limit {
+            let connection = try await RawConnection.open(port: port)
+            try? await connection.send(request())
+            guard try await connection.readResponse() != nil else { return held }
+            held.append(connection)
+        }
+        for connection in held { await connection.close() }
+        return nil
+    }
+
+    @Test("A connection over the per-address cap is closed unanswered; one closing makes room")
+    func perAddressCap() async throws {
+        try await TestServer.run(configure: { $0.connections.maxConnectionsPerAddress = 3 }) { server in
+            let held = try #require(try await Self.openUntilRefused(limit: 10, port: server.port))
+            #expect((2...3).contains(held.count))
+            await held[0].close()
+            var admitted = false
+            for _ in 0..<50 where !admitted {
+                try await Task.sleep(for: .milliseconds(20))
+                let again = try await RawConnection.open(port: server.port)
+                try? await again.send(Self.request())
+                admitted = try await again.readResponse() != nil
+                await again.close()
+            }
+            #expect(admitted)
+            for connection in held { await connection.close() }
+        }
+    }
+
+    @Test("A connection over the total cap is closed unanswered")
+    func totalCap() async throws {
+        try await TestServer.run(configure: { $0.connections.maxConnections = 3 }) { server in
+            let held = try #require(try await Self.openUntilRefused(limit: 10, port: server.port))
+            #expect((2...3).contains(held.count))
+            for connection in held { await connection.close() }
         }
     }
 

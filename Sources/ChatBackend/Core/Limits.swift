@@ -44,4 +44,10 @@ public enum Limits {
     /// trickling it (a byte every few seconds) is answered 408 and closed, so it cannot hold a
     /// connection open for free.
     public static let requestTimeout = Duration.seconds(20)
+    /// Open connections (HTTP and sockets) from one client address; beyond it a new connection is
+    /// closed as soon as it is accepted. High enough for many users behind one NAT.
+    public static let connectionsPerAddress = 1024
+    /// Open connections in all; beyond it a new connection is closed as soon as it is accepted. The
+    /// process may open 20,000 files: the rest is kept for the database, Redis and the server itself.
+    public static let connections = 16_384
 }

@@ -5,6 +5,7 @@
 //   empty 400.
 // - On graceful shutdown a socket is closed with 1001 (going away), as the contract says, where
 //   WSCore closes it with 1000.
+// - A connection over the caps of `ConnectionAdmission` is closed unread.
 // - `ConnectionCloseHandler` and `RequestDeadlineHandler` sit between NIO's HTTP handlers and its
 //   upgrader, so they see every request, the first included; they leave before an accepted upgrade.
 //   The deadline handler keeps the time in place of Hummingbird's idle timeout, which counts whole
@@ -67,7 +68,8 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     struct Value: ServerChildChannelValue {
-        let upgradeResult: EventLoopFuture<UpgradeResult>
+        /// Nil when the connection is over a cap (``ConnectionAdmission``): it is closed unread.
+        let upgradeResult: EventLoopFuture<UpgradeResult>?
         let channel: any Channel
     }
 
@@ -76,23 +78,27 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     private let http1: HTTP1Channel.Configuration
     private let webSocket: WebSocketServerConfiguration
     private let connections: ConnectionSettings
+    private let admission: ConnectionAdmission
 
     /// - Parameters:
     ///   - responder: the HTTP router, for every request that is not an upgrade
     ///   - socketResponder: the same router, asked whether an upgrade request becomes a socket
     ///   - connections: how long clients are waited for
+    ///   - admission: the connection caps, shared by every connection of the server
     init(
         responder: @escaping HTTPChannelHandler.Responder,
         socketResponder: any HTTPResponder<ChatRequestContext>,
         http1: HTTP1Channel.Configuration,
         webSocket: WebSocketServerConfiguration,
-        connections: ConnectionSettings
+        connections: ConnectionSettings,
+        admission: ConnectionAdmission
     ) {
         self.responder = responder
         self.socketResponder = socketResponder
         self.http1 = http1
         self.webSocket = webSocket
         self.connections = connections
+        self.admission = admission
     }
 
     /// NIO's upgrader asks "should we?", then builds the pipeline (or the HTTP one on refusal);
@@ -159,6 +165,9 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            guard admission.admit(channel) else {
+                return Value(upgradeResult: nil, channel: channel)
+            }
             let decided = NIOLockedValueBox<Decided?>(nil)
             let connectionHandlers = NIOLoopBound(
                 [
@@ -238,8 +247,13 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     func handle(value: Value, logger: Logger) async {
+        guard let upgradeResult = value.upgradeResult else {
+            logger.debug("connection over the caps, closed", metadata: ["peer": "\(value.channel.remoteAddress?.description ?? "?")"])
+            try? await value.channel.close()
+            return
+        }
         do {
-            switch try await value.upgradeResult.get() {
+            switch try await upgradeResult.get() {
             case .http(let http1):
                 await handleHTTP(asyncChannel: http1, logger: logger)
             case .refused(let http1, let refusal):
@@ -300,12 +314,13 @@ extension HTTPServerBuilder {
     /// the router answers them.
     static func chatServer(router: Router<ChatRequestContext>, connections: ConnectionSettings) -> HTTPServerBuilder {
         let socketResponder = router.buildResponder()
+        let admission = ConnectionAdmission(maxPerAddress: connections.maxConnectionsPerAddress, maxTotal: connections.maxConnections)
         let webSocket = WebSocketServerConfiguration(maxFrameSize: Limits.socketFrameBytes)
         return .init { responder in
             // No idle timeout here: RequestDeadlineHandler keeps the time, to the byte.
             ChatServerChannel(
                 responder: responder, socketResponder: socketResponder, http1: .init(idleTimeout: nil),
-                webSocket: webSocket, connections: connections
+                webSocket: webSocket, connections: connections, admission: admission
             )
         }
     }
