@@ -4,8 +4,8 @@ import NIOCore
 import Testing
 
 /// What the server does with connections themselves, seen from raw sockets: it says when it
-/// closes one, waits for slow and idle clients only so long, caps how many it holds, and
-/// does not take a client's leaving for its own error.
+/// closes one, waits for slow and idle clients only so long, caps how many it holds, pings
+/// sockets, and does not take a client's leaving for its own error.
 @Suite("Connections")
 struct ConnectionTests {
     static let path = "/api/user/currentuser/"
@@ -192,6 +192,24 @@ struct ConnectionTests {
             let held = try #require(try await Self.openUntilRefused(limit: 10, port: server.port))
             #expect((2...3).contains(held.count))
             for connection in held { await connection.close() }
+        }
+    }
+
+    // MARK: Sockets
+
+    @Test("A socket whose peer stops answering pings is closed with 1001")
+    func deadPeer() async throws {
+        try await TestServer.run(configure: { $0.connections.socketPingInterval = .milliseconds(300) }) { server in
+            let alice = try await server.register("alice")
+            let bob = try await server.register("bob")
+            let chat = try await server.befriend(alice, bob)
+            let connection = try await RawConnection.open(port: server.port)
+            try await connection.send(RawHTTP.upgradeRequest("/ws/chat/\(chat)/", token: alice.token))
+            let upgrade = try #require(try await connection.readResponse())
+            #expect(upgrade.status == 101)
+            // A ping, unanswered, then a close frame: 0x88, length, 1001 (0x03E9), reason.
+            let rest = try await connection.readUntilClosed(timeout: .seconds(5))
+            #expect(rest.contains("Ping timeout"))
         }
     }
 

@@ -50,4 +50,7 @@ public enum Limits {
     /// Open connections in all; beyond it a new connection is closed as soon as it is accepted. The
     /// process may open 20,000 files: the rest is kept for the database, Redis and the server itself.
     public static let connections = 16_384
+    /// A socket is pinged at this interval, and closed with 1001 when a ping's pong has not come
+    /// back within one interval: a peer that vanished without closing is noticed.
+    public static let socketPingInterval = Duration.seconds(30)
 }

@@ -315,7 +315,9 @@ extension HTTPServerBuilder {
     static func chatServer(router: Router<ChatRequestContext>, connections: ConnectionSettings) -> HTTPServerBuilder {
         let socketResponder = router.buildResponder()
         let admission = ConnectionAdmission(maxPerAddress: connections.maxConnectionsPerAddress, maxTotal: connections.maxConnections)
-        let webSocket = WebSocketServerConfiguration(maxFrameSize: Limits.socketFrameBytes)
+        let webSocket = WebSocketServerConfiguration(
+            maxFrameSize: Limits.socketFrameBytes, autoPing: .enabled(timePeriod: connections.socketPingInterval)
+        )
         return .init { responder in
             // No idle timeout here: RequestDeadlineHandler keeps the time, to the byte.
             ChatServerChannel(

@@ -9,6 +9,8 @@ public struct ConnectionSettings: Sendable {
     public var maxConnectionsPerAddress = Limits.connectionsPerAddress
     /// See ``Limits/connections``.
     public var maxConnections = Limits.connections
+    /// See ``Limits/socketPingInterval``.
+    public var socketPingInterval = Limits.socketPingInterval
 
     public init() {}
 }
