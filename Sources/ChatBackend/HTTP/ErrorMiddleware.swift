@@ -30,7 +30,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// Whether reading the request failed because its connection was closed or reset: a body cut
     /// short by a closed connection reaches the body's reader as NIO's parse error (`invalidEOFState`),
-    /// a reset as an `IOError`, and a read after the close as a `ChannelError`.
+    /// a reset as an `IOError`, and a read after the close as a `ChannelError`. No other connection
+    /// lets these through: the server's own clients wrap theirs (Google sign-in's in
+    /// `GoogleSignInError`, the database's in its driver's errors or `DatabaseUnavailableError`).
     private static func isClientGone(_ error: any Error) -> Bool {
         switch error {
         case is HTTPParserError, is IOError: true
