@@ -197,12 +197,16 @@ struct ConnectionTests {
 
     // MARK: Sockets
 
+    /// Alice, with a private chat whose socket she may open.
+    static func aliceAndChat(_ server: TestServer) async throws -> (Person, chat: String) {
+        let alice = try await server.register("alice")
+        return (alice, try await server.befriend(alice, try await server.register("bob")))
+    }
+
     @Test("A socket whose peer stops answering pings is closed with 1001")
     func deadPeer() async throws {
         try await TestServer.run(configure: { $0.connections.socketPingInterval = .milliseconds(300) }) { server in
-            let alice = try await server.register("alice")
-            let bob = try await server.register("bob")
-            let chat = try await server.befriend(alice, bob)
+            let (alice, chat) = try await Self.aliceAndChat(server)
             let connection = try await RawConnection.open(port: server.port)
             try await connection.send(RawHTTP.upgradeRequest("/ws/chat/\(chat)/", token: alice.token))
             let upgrade = try #require(try await connection.readResponse())
@@ -218,9 +222,7 @@ struct ConnectionTests {
     @Test("A socket upgrade on a kept-alive connection that already served a request")
     func upgradeAfterRequest() async throws {
         try await TestServer.run { server in
-            let alice = try await server.register("alice")
-            let bob = try await server.register("bob")
-            let chat = try await server.befriend(alice, bob)
+            let (alice, chat) = try await Self.aliceAndChat(server)
             let connection = try await RawConnection.open(port: server.port)
             try await connection.send(
                 "GET /api/user/currentuser/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token \(alice.token)\r\n\r\n"
