@@ -22,6 +22,10 @@ public struct AppConfiguration: Sendable {
     public var google = GoogleSettings()
     /// How much to log.
     public var logLevel = Logger.Level.info
+    /// Where log records go; nil: the process's logging system. Tests read the records here.
+    public var logHandler: (@Sendable (String) -> any LogHandler)?
+    /// How long clients are waited for, and how many are served at once.
+    public var connections = ConnectionSettings()
     /// Where e-mail goes; nil writes it to the log.
     public var mailOutbox: (any MailOutbox)?
     /// The time source of message stamps and chat activity; tests fix it.

@@ -15,7 +15,7 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
     let hostname = configuration.hostname
     var app = Application(
         router: router,
-        server: .chatServer(router: router, webSocket: .init(maxFrameSize: Limits.socketFrameBytes)),
+        server: .chatServer(router: router, connections: configuration.connections),
         configuration: .init(address: .hostname(hostname, port: configuration.port), serverName: "chat-server"),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
@@ -74,7 +74,7 @@ public func openDatabase(_ location: DatabaseLocation, logger: Logger) async thr
 }
 
 private func makeLogger(_ configuration: AppConfiguration) -> Logger {
-    var logger = Logger(label: "chat-server")
+    var logger = configuration.logHandler.map { Logger(label: "chat-server", factory: $0) } ?? Logger(label: "chat-server")
     logger.logLevel = configuration.logLevel
     return logger
 }

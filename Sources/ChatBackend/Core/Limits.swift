@@ -34,4 +34,23 @@ public enum Limits {
     public static let readinessCheck = Duration.seconds(2)
     /// Frames a socket may have queued before it is cut off as too slow.
     public static let socketOutboundQueue = 1024
+
+    // MARK: Connections
+
+    /// Longest a kept-alive connection may sit between requests before the server closes it: an
+    /// abandoned connection holds a file descriptor until then.
+    public static let idleConnectionTimeout = Duration.seconds(60)
+    /// Longest a client may take to send one request, head and body, from its first byte: a client
+    /// trickling it (a byte every few seconds) is answered 408 and closed, so it cannot hold a
+    /// connection open for free.
+    public static let requestTimeout = Duration.seconds(20)
+    /// Open connections (HTTP and sockets) from one client address; beyond it a new connection is
+    /// closed as soon as it is accepted. High enough for many users behind one NAT.
+    public static let connectionsPerAddress = 1024
+    /// Open connections in all; beyond it a new connection is closed as soon as it is accepted. The
+    /// process may open 20,000 files: the rest is kept for the database, Redis and the server itself.
+    public static let connections = 16_384
+    /// A socket is pinged at this interval, and closed with 1001 when a ping's pong has not come
+    /// back within one interval: a peer that vanished without closing is noticed.
+    public static let socketPingInterval = Duration.seconds(30)
 }

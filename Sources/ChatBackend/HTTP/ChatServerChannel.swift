@@ -1,10 +1,18 @@
 // Adapted from HummingbirdWebSocket's HTTP1WebSocketUpgradeChannel (Apache-2.0, the Hummingbird
-// authors), with two differences:
+// authors), with these differences:
 // - An upgrade request the router does not accept is answered with the router's own answer (the
 //   contract's 401, 403 or 404 with its JSON body), where the library answers every refusal with an
 //   empty 400.
 // - On graceful shutdown a socket is closed with 1001 (going away), as the contract says, where
 //   WSCore closes it with 1000.
+// - A connection over the caps of `ConnectionAdmission` is closed unread.
+// - `ConnectionCloseHandler` and `RequestDeadlineHandler` sit between NIO's HTTP handlers and its
+//   upgrader, so they see every request, the first included; they leave before an accepted upgrade.
+//   The deadline handler keeps the time in place of Hummingbird's idle timeout, which counts whole
+//   request parts and so never fires while a body trickles in.
+// - As in the library, only a connection's first request can become a socket (NIO's upgrader
+//   looks at no other); a later upgrade request reaches the router, which answers it 426, where the
+//   library redirects it (307) to a new connection.
 // It depends on WSCore's `@_spi(WSInternal)` `WebSocketHandler`, so Package.swift pins swift-websocket
 // to its minor version.
 
@@ -60,7 +68,8 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     struct Value: ServerChildChannelValue {
-        let upgradeResult: EventLoopFuture<UpgradeResult>
+        /// Nil when the connection is over a cap (``ConnectionAdmission``): it is closed unread.
+        let upgradeResult: EventLoopFuture<UpgradeResult>?
         let channel: any Channel
     }
 
@@ -68,20 +77,28 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     private let socketResponder: any HTTPResponder<ChatRequestContext>
     private let http1: HTTP1Channel.Configuration
     private let webSocket: WebSocketServerConfiguration
+    private let connections: ConnectionSettings
+    private let admission: ConnectionAdmission
 
     /// - Parameters:
     ///   - responder: the HTTP router, for every request that is not an upgrade
     ///   - socketResponder: the same router, asked whether an upgrade request becomes a socket
+    ///   - connections: how long clients are waited for
+    ///   - admission: the connection caps, shared by every connection of the server
     init(
         responder: @escaping HTTPChannelHandler.Responder,
         socketResponder: any HTTPResponder<ChatRequestContext>,
         http1: HTTP1Channel.Configuration,
-        webSocket: WebSocketServerConfiguration
+        webSocket: WebSocketServerConfiguration,
+        connections: ConnectionSettings,
+        admission: ConnectionAdmission
     ) {
         self.responder = responder
         self.socketResponder = socketResponder
         self.http1 = http1
         self.webSocket = webSocket
+        self.connections = connections
+        self.admission = admission
     }
 
     /// NIO's upgrader asks "should we?", then builds the pipeline (or the HTTP one on refusal);
@@ -148,10 +165,33 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            guard admission.admit(channel) else {
+                return Value(upgradeResult: nil, channel: channel)
+            }
             let decided = NIOLockedValueBox<Decided?>(nil)
+            let connectionHandlers = NIOLoopBound(
+                [
+                    ConnectionCloseHandler(),
+                    RequestDeadlineHandler(
+                        idleTimeout: TimeAmount(connections.idleTimeout), requestTimeout: TimeAmount(connections.requestTimeout)
+                    ),
+                ] as [any RemovableChannelHandler],
+                eventLoop: channel.eventLoop
+            )
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: webSocket.maxFrameSize,
-                shouldUpgrade: { channel, head in self.shouldUpgrade(head, channel: channel, logger: logger, decided: decided) },
+                shouldUpgrade: { channel, head in
+                    self.shouldUpgrade(head, channel: channel, logger: logger, decided: decided).map { headers in
+                        // Removed before NIO removes the HTTP decoder, which hands the bytes after the
+                        // upgrade request on as they are: HTTP handlers must not see them.
+                        if headers != nil {
+                            for handler in connectionHandlers.value {
+                                channel.pipeline.syncOperations.removeHandler(handler, promise: nil)
+                            }
+                        }
+                        return headers
+                    }
+                },
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         guard case .socket(let handler) = decided.withLockedValue({ $0 }) else {
@@ -197,13 +237,23 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
             configuration.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
             let upgradeResult = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            // Between NIO's HTTP handlers and its upgrader, so they see the first request too.
+            let upgradeHandler = try channel.pipeline.syncOperations.handler(type: NIOTypedHTTPServerUpgradeHandler<UpgradeResult>.self)
+            for handler in connectionHandlers.value {
+                try channel.pipeline.syncOperations.addHandler(handler, position: .before(upgradeHandler))
+            }
             return Value(upgradeResult: upgradeResult, channel: channel)
         }
     }
 
     func handle(value: Value, logger: Logger) async {
+        guard let upgradeResult = value.upgradeResult else {
+            logger.debug("connection over the caps, closed", metadata: ["peer": "\(value.channel.remoteAddress?.description ?? "?")"])
+            try? await value.channel.close()
+            return
+        }
         do {
-            switch try await value.upgradeResult.get() {
+            switch try await upgradeResult.get() {
             case .http(let http1):
                 await handleHTTP(asyncChannel: http1, logger: logger)
             case .refused(let http1, let refusal):
@@ -262,13 +312,17 @@ extension ChatServerChannel {
 extension HTTPServerBuilder {
     /// HTTP/1.1 with WebSocket upgrades decided by `router`'s socket routes; refusals answered as
     /// the router answers them.
-    static func chatServer(router: Router<ChatRequestContext>, webSocket: WebSocketServerConfiguration) -> HTTPServerBuilder {
+    static func chatServer(router: Router<ChatRequestContext>, connections: ConnectionSettings) -> HTTPServerBuilder {
         let socketResponder = router.buildResponder()
+        let admission = ConnectionAdmission(maxPerAddress: connections.maxConnectionsPerAddress, maxTotal: connections.maxConnections)
+        let webSocket = WebSocketServerConfiguration(
+            maxFrameSize: Limits.socketFrameBytes, autoPing: .enabled(timePeriod: connections.socketPingInterval)
+        )
         return .init { responder in
-            // Idle keep-alive connections are closed after a minute, so abandoned ones do not pile up.
+            // No idle timeout here: RequestDeadlineHandler keeps the time, to the byte.
             ChatServerChannel(
-                responder: responder, socketResponder: socketResponder,
-                http1: .init(idleTimeout: .seconds(60) as TimeAmount), webSocket: webSocket
+                responder: responder, socketResponder: socketResponder, http1: .init(idleTimeout: nil),
+                webSocket: webSocket, connections: connections, admission: admission
             )
         }
     }
