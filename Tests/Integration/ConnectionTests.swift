@@ -256,6 +256,26 @@ struct ConnectionTests {
         }
     }
 
+    /// The client need not wait for the 101: what it sends after the upgrade request, on the same
+    /// write, was read as HTTP and must reach the socket.
+    @Test("A frame sent with a kept-alive connection's upgrade request, before the 101, reaches the socket")
+    func frameWithLateUpgrade() async throws {
+        try await TestServer.run { server in
+            let (alice, chat) = try await Self.aliceAndChat(server)
+            let connection = try await RawConnection.open(port: server.port)
+            try await connection.send(Self.request())
+            #expect(try await connection.readResponse()?.status == 401)
+            let frame = RawConnection.textFrame(#"{"command": "fetch_messages", "last_message_time_stamp": "0"}"#)
+            var both = ByteBuffer(string: RawHTTP.upgradeRequest("/ws/chat/\(chat)/", token: alice.token))
+            both.writeImmutableBuffer(frame)
+            try await connection.outbound.write(both)
+            #expect(try await connection.readResponse()?.status == 101)
+            let answer = try #require(try await connection.readFrame())
+            #expect(try JSONValue.parse(answer.payload)["command"]?.stringValue == "fetch_messages")
+            await connection.close()
+        }
+    }
+
     // MARK: Logs
 
     @Test("A client that leaves in the middle of its request is no error of the server's")

@@ -128,11 +128,13 @@ extension ChatServerChannel {
             configuration: .init(isOutboundHalfClosureEnabled: true)
         )
         // Last, now that the socket's handlers are in place: the decoder hands on the bytes that
-        // came after the upgrade request, which are the socket's. The read complete delivers
-        // them to the socket's reader, which hands on reads only then.
+        // came after the upgrade request, which are the socket's, once it has left (NIO finishes
+        // a decoder's removal in a later turn of the loop). The read complete then delivers them
+        // to the socket's reader, which hands on what it read only at a read complete.
         let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-        pipeline.removeHandler(decoder, promise: nil)
-        pipeline.fireChannelReadComplete()
+        pipeline.removeHandler(decoder).assumeIsolated().whenSuccess {
+            channel.pipeline.syncOperations.fireChannelReadComplete()
+        }
         return socket
     }
 }

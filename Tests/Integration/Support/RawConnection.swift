@@ -55,8 +55,13 @@ final class RawConnection {
         }
     }
 
-    /// Sends `text` as one WebSocket text frame, masked as a client's must be (RFC 6455 §5.3).
+    /// Sends `text` as one WebSocket text frame (``textFrame(_:)``).
     func sendTextFrame(_ text: String) async throws {
+        try await channel.outbound.write(Self.textFrame(text))
+    }
+
+    /// `text` as one WebSocket text frame, masked as a client's must be (RFC 6455 §5.3).
+    static func textFrame(_ text: String) -> ByteBuffer {
         let payload = Array(text.utf8)
         let mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
         var frame = ByteBuffer()
@@ -69,7 +74,7 @@ final class RawConnection {
         }
         frame.writeBytes(mask)
         frame.writeBytes(payload.enumerated().map { $0.element ^ mask[$0.offset % 4] })
-        try await channel.outbound.write(frame)
+        return frame
     }
 
     /// Reads one unmasked WebSocket frame, as a server sends them; nil when the connection ends first.
