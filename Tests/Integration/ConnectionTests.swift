@@ -218,7 +218,7 @@ struct ConnectionTests {
     }
 
     /// Daphne upgrades here; aiohttp and other pooling clients count on it. NIO's upgrader looks
-    /// only at a connection's first request (see ChatServerChannel's header).
+    /// only at a connection's first request; ChatServerChannel upgrades the later ones itself.
     @Test("A socket upgrade on a kept-alive connection that already served a request")
     func upgradeAfterRequest() async throws {
         try await TestServer.run { server in
@@ -230,9 +230,48 @@ struct ConnectionTests {
             #expect(try await connection.readResponse()?.status == 200)
             try await connection.send(RawHTTP.upgradeRequest("/ws/chat/\(chat)/", token: alice.token))
             let upgrade = try #require(try await connection.readResponse())
-            withKnownIssue("only a connection's first request can upgrade (426 today)") {
-                #expect(upgrade.status == 101)
-            }
+            #expect(upgrade.status == 101)
+            // RFC 6455 §1.3's example key and its answer.
+            #expect(upgrade.header("sec-websocket-accept") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+
+            // The connection is now the chat's socket.
+            try await connection.sendTextFrame(#"{"command": "fetch_messages", "last_message_time_stamp": "0"}"#)
+            let answer = try #require(try await connection.readFrame())
+            #expect(answer.opcode == 0x1)
+            let json = try JSONValue.parse(answer.payload)
+            #expect(json["command"]?.stringValue == "fetch_messages")
+            #expect(json["messages"] != nil)
+            await connection.close()
+
+            // Refused on a kept-alive connection: the router's 401 and its JSON body, as on a first request.
+            let refused = try await RawConnection.open(port: server.port)
+            try await refused.send(Self.request())
+            #expect(try await refused.readResponse()?.status == 401)
+            try await refused.send(RawHTTP.upgradeRequest("/ws/chat/\(chat)/", token: "not-a-token"))
+            let refusal = try #require(try await refused.readResponse())
+            #expect(refusal.status == 401)
+            #expect(try JSONValue.parse(Array(refusal.body.utf8)) == ["detail": "Invalid token."])
+            #expect(refusal.saysClose)
+            #expect(try await refused.readUntilClosed() == "")
+        }
+    }
+
+    /// The client need not wait for the 101: what it sends after the upgrade request, on the same
+    /// write, was read as HTTP and must reach the socket.
+    @Test("A frame sent with a kept-alive connection's upgrade request, before the 101, reaches the socket")
+    func frameWithLateUpgrade() async throws {
+        try await TestServer.run { server in
+            let (alice, chat) = try await Self.aliceAndChat(server)
+            let connection = try await RawConnection.open(port: server.port)
+            try await connection.send(Self.request())
+            #expect(try await connection.readResponse()?.status == 401)
+            let frame = RawConnection.textFrame(#"{"command": "fetch_messages", "last_message_time_stamp": "0"}"#)
+            var both = ByteBuffer(string: RawHTTP.upgradeRequest("/ws/chat/\(chat)/", token: alice.token))
+            both.writeImmutableBuffer(frame)
+            try await connection.outbound.write(both)
+            #expect(try await connection.readResponse()?.status == 101)
+            let answer = try #require(try await connection.readFrame())
+            #expect(try JSONValue.parse(answer.payload)["command"]?.stringValue == "fetch_messages")
             await connection.close()
         }
     }

@@ -10,9 +10,12 @@
 //   upgrader, so they see every request, the first included; they leave before an accepted upgrade.
 //   The deadline handler keeps the time in place of Hummingbird's idle timeout, which counts whole
 //   request parts and so never fires while a body trickles in.
-// - As in the library, only a connection's first request can become a socket (NIO's upgrader
-//   looks at no other); a later upgrade request reaches the router, which answers it 426, where the
-//   library redirects it (307) to a new connection.
+// - Any request of a kept-alive connection can become a socket, as with Daphne: NIO's upgrader
+//   looks only at the first, so the later ones are read by our own request loop (Hummingbird's
+//   `handleHTTP`, plus the upgrade; ChatServerChannel+Requests.swift), which asks the router the
+//   same way and, if admitted, swaps the HTTP handlers for NIO's WebSocket ones itself; the
+//   socket's traffic goes around the HTTP reader, which cannot leave the pipeline (`SocketDetour`).
+//   The library redirects such a request (307) to a new connection.
 // It depends on WSCore's `@_spi(WSInternal)` `WebSocketHandler`, so Package.swift pins swift-websocket
 // to its minor version.
 
@@ -45,7 +48,7 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
 
     enum UpgradeResult: Sendable {
         case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, SocketHandler, Logger)
-        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, HTTPHandlers)
         case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, Refusal)
     }
 
@@ -53,6 +56,14 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     struct Refusal: Sendable {
         var head: HTTPResponse
         var body: ByteBuffer
+
+        /// The answer as written: the connection ends after it.
+        var parts: [HTTPResponsePart] {
+            var head = head
+            head.headerFields[.contentLength] = String(body.readableBytes)
+            head.headerFields[.connection] = "close"
+            return [.head(head), .body(body), .end(nil)]
+        }
     }
 
     /// What the first call of NIO's upgrader decided, for the calls that follow it.
@@ -62,7 +73,7 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     /// What the router made of an upgrade request.
-    private enum Routed {
+    enum Routed {
         case socket(WebSocketDataHandler<SocketContext>)
         case refused(Refusal)
     }
@@ -74,9 +85,9 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     let responder: HTTPChannelHandler.Responder
-    private let socketResponder: any HTTPResponder<ChatRequestContext>
+    let socketResponder: any HTTPResponder<ChatRequestContext>
     private let http1: HTTP1Channel.Configuration
-    private let webSocket: WebSocketServerConfiguration
+    let webSocket: WebSocketServerConfiguration
     private let connections: ConnectionSettings
     private let admission: ConnectionAdmission
 
@@ -107,58 +118,21 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
         _ head: HTTPRequestHead, channel: any Channel, logger: Logger, decided: NIOLockedValueBox<Decided?>
     ) -> EventLoopFuture<HTTPHeaders?> {
         let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
-        let webSocket = self.webSocket
         let socketResponder = self.socketResponder
         promise.completeWithTask {
             guard let request = try? HTTPRequest(head, secure: false, splitCookie: false) else {
                 decided.withLockedValue { $0 = .refused(Refusal(head: HTTPResponse(status: .badRequest), body: ByteBuffer())) }
                 return nil
             }
-            let handler: WebSocketDataHandler<SocketContext>
             switch await Self.route(Request(head: request, body: .init(buffer: .init())), socketResponder, channel: channel, logger: logger) {
             case .refused(let refusal):
                 decided.withLockedValue { $0 = .refused(refusal) }
                 return nil
-            case .socket(let accepted):
-                handler = accepted
+            case .socket(let handler):
+                let socket = self.socketHandler(handler)
+                decided.withLockedValue { $0 = .socket(socket) }
+                return HTTPHeaders()
             }
-            decided.withLockedValue {
-                $0 = .socket({ asyncChannel, logger in
-                    let shutdown = ShutdownSignal()
-                    // WSCore answers a graceful shutdown by closing with 1000; the contract says 1001.
-                    // Detached, the library's task does not see the server's shutdown, and the
-                    // handler closes with 1001 itself when `shutdown` fires.
-                    let socket = Task.detached {
-                        do {
-                            _ = try await WebSocketHandler.handle(
-                                type: .server,
-                                configuration: .init(
-                                    extensions: [],
-                                    autoPing: webSocket.autoPing,
-                                    closeTimeout: webSocket.closeTimeout,
-                                    validateUTF8: webSocket.validateUTF8,
-                                    maxFrameSize: webSocket.maxFrameSize
-                                ),
-                                asyncChannel: asyncChannel,
-                                context: SocketContext(logger: logger, shutdown: shutdown),
-                                handler: handler
-                            )
-                        } catch {
-                            logger.debug("WebSocket handler error", metadata: ["error": "\(error)"])
-                        }
-                    }
-                    await withTaskCancellationHandler {
-                        await withGracefulShutdownHandler {
-                            await socket.value
-                        } onGracefulShutdown: {
-                            shutdown.fire()
-                        }
-                    } onCancel: {
-                        socket.cancel()
-                    }
-                })
-            }
-            return HTTPHeaders()
         }
         return promise.futureResult
     }
@@ -211,11 +185,22 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
                     // Never asked for: NIO re-delivers the request to the HTTP router. Refused: NIO has
                     // consumed the request head, so the refusal is written directly.
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                        try channel.pipeline.syncOperations.addHandlers(http1.additionalChannelHandlers())
-                        try channel.pipeline.syncOperations.addHandler(
-                            HTTPConnectionStateHandler(idleTimeout: http1.idleTimeout.map { .init($0) }, logger: logger)
-                        )
+                        let pipeline = channel.pipeline.syncOperations
+                        let codec = HTTP1ToHTTPServerCodec(secure: false)
+                        let additional = http1.additionalChannelHandlers()
+                        let state = HTTPConnectionStateHandler(idleTimeout: http1.idleTimeout.map { .init($0) }, logger: logger)
+                        try pipeline.addHandler(codec)
+                        try pipeline.addHandlers(additional)
+                        try pipeline.addHandler(state)
+                        // Just in front of the HTTP reader, for a socket opened by a later request.
+                        try pipeline.addHandler(SocketDetour())
+                        // What a socket opened by a later request replaces, from the reader's end:
+                        // every HTTP handler but the decoder, which holds the socket's first bytes.
+                        let httpHandlers: [any RemovableChannelHandler] =
+                            [state] + additional.reversed() + [codec] + connectionHandlers.value.reversed() + [
+                                try pipeline.handler(type: HTTPServerProtocolErrorHandler.self),
+                                try pipeline.handler(type: HTTPResponseEncoder.self),
+                            ]
                         let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(isOutboundHalfClosureEnabled: true)
@@ -223,7 +208,7 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
                         if case .refused(let error) = decided.withLockedValue({ $0 }) {
                             return UpgradeResult.refused(asyncChannel, error)
                         }
-                        return UpgradeResult.http(asyncChannel)
+                        return UpgradeResult.http(asyncChannel, NIOLoopBound(httpHandlers, eventLoop: channel.eventLoop))
                     }
                 }
             )
@@ -254,8 +239,8 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
         }
         do {
             switch try await upgradeResult.get() {
-            case .http(let http1):
-                await handleHTTP(asyncChannel: http1, logger: logger)
+            case .http(let http1, let httpHandlers):
+                await serveRequests(http1, httpHandlers: httpHandlers, logger: logger)
             case .refused(let http1, let refusal):
                 await writeRefusal(refusal, to: http1, logger: logger)
             case .websocket(let asyncChannel, let handler, let logger):
@@ -273,7 +258,7 @@ extension ChatServerChannel {
     /// Runs an upgrade request through the router, as an ordinary request marked as an upgrade:
     /// the socket route admits it (leaving its handler in the context) or the router's answer,
     /// error or not, becomes the refusal.
-    private static func route(
+    static func route(
         _ request: Request, _ socketResponder: any HTTPResponder<ChatRequestContext>, channel: any Channel, logger: Logger
     ) async -> Routed {
         let context = ChatRequestContext(source: .init(channel: channel, logger: logger))
@@ -294,14 +279,50 @@ extension ChatServerChannel {
         return .refused(Refusal(head: HTTPResponse(status: response.status, headerFields: response.headers), body: body))
     }
 
+    /// Runs an admitted socket with WSCore's handler, closing it with 1001 on graceful shutdown.
+    func socketHandler(_ handler: @escaping WebSocketDataHandler<SocketContext>) -> SocketHandler {
+        let webSocket = self.webSocket
+        return { asyncChannel, logger in
+            let shutdown = ShutdownSignal()
+            // WSCore answers a graceful shutdown by closing with 1000; the contract says 1001.
+            // Detached, the library's task does not see the server's shutdown, and the
+            // handler closes with 1001 itself when `shutdown` fires.
+            let socket = Task.detached {
+                do {
+                    _ = try await WebSocketHandler.handle(
+                        type: .server,
+                        configuration: .init(
+                            extensions: [],
+                            autoPing: webSocket.autoPing,
+                            closeTimeout: webSocket.closeTimeout,
+                            validateUTF8: webSocket.validateUTF8,
+                            maxFrameSize: webSocket.maxFrameSize
+                        ),
+                        asyncChannel: asyncChannel,
+                        context: SocketContext(logger: logger, shutdown: shutdown),
+                        handler: handler
+                    )
+                } catch {
+                    logger.debug("WebSocket handler error", metadata: ["error": "\(error)"])
+                }
+            }
+            await withTaskCancellationHandler {
+                await withGracefulShutdownHandler {
+                    await socket.value
+                } onGracefulShutdown: {
+                    shutdown.fire()
+                }
+            } onCancel: {
+                socket.cancel()
+            }
+        }
+    }
+
     /// Writes a refused upgrade's answer and closes the connection.
     private func writeRefusal(_ refusal: Refusal, to channel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, logger: Logger) async {
-        var head = refusal.head
-        head.headerFields[.contentLength] = String(refusal.body.readableBytes)
-        head.headerFields[.connection] = "close"
         do {
             try await channel.executeThenClose { _, outbound in
-                try await outbound.write(contentsOf: [.head(head), .body(refusal.body), .end(nil)])
+                try await outbound.write(contentsOf: refusal.parts)
             }
         } catch {
             logger.trace("could not write a socket refusal", metadata: ["error": "\(error)"])

@@ -55,6 +55,38 @@ final class RawConnection {
         }
     }
 
+    /// Sends `text` as one WebSocket text frame (``textFrame(_:)``).
+    func sendTextFrame(_ text: String) async throws {
+        try await channel.outbound.write(Self.textFrame(text))
+    }
+
+    /// `text` as one WebSocket text frame, masked as a client's must be (RFC 6455 §5.3).
+    static func textFrame(_ text: String) -> ByteBuffer {
+        let payload = Array(text.utf8)
+        let mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
+        var frame = ByteBuffer()
+        frame.writeInteger(UInt8(0x81))  // FIN, text
+        if payload.count < 126 {
+            frame.writeInteger(UInt8(0x80 | payload.count))
+        } else {
+            frame.writeInteger(UInt8(0x80 | 126))
+            frame.writeInteger(UInt16(payload.count))
+        }
+        frame.writeBytes(mask)
+        frame.writeBytes(payload.enumerated().map { $0.element ^ mask[$0.offset % 4] })
+        return frame
+    }
+
+    /// Reads one unmasked WebSocket frame, as a server sends them; nil when the connection ends first.
+    func readFrame(timeout: Duration = .seconds(10)) async throws -> RawFrame? {
+        try await withDeadline(timeout) {
+            while true {
+                if let frame = RawFrame.take(from: &received) { return frame }
+                guard try await receiveMore() else { return nil }
+            }
+        }
+    }
+
     func close() async {
         channel.outbound.finish()
         try? await channel.channel.close()
@@ -131,5 +163,32 @@ struct RawResponse {
         let body = buffer.readString(length: length) ?? ""
         buffer.discardReadBytes()
         return RawResponse(statusLine: lines[0], headers: headers, body: body)
+    }
+}
+
+/// A WebSocket frame as it came over the wire.
+struct RawFrame {
+    /// 0x1 text, 0x2 binary, 0x8 close, 0x9 ping, 0xA pong.
+    let opcode: UInt8
+    let payload: [UInt8]
+
+    var text: String { String(decoding: payload, as: UTF8.self) }
+
+    /// Takes one whole unmasked frame from the front of `buffer`, if it holds one.
+    static func take(from buffer: inout ByteBuffer) -> RawFrame? {
+        var view = buffer
+        guard let first = view.readInteger(as: UInt8.self), let second = view.readInteger(as: UInt8.self) else { return nil }
+        var length = Int(second & 0x7F)
+        if length == 126 {
+            guard let extended = view.readInteger(as: UInt16.self) else { return nil }
+            length = Int(extended)
+        } else if length == 127 {
+            guard let extended = view.readInteger(as: UInt64.self) else { return nil }
+            length = Int(extended)
+        }
+        guard let payload = view.readBytes(length: length) else { return nil }
+        buffer = view
+        buffer.discardReadBytes()
+        return RawFrame(opcode: first & 0x0F, payload: payload)
     }
 }
