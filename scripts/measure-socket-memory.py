@@ -5,7 +5,7 @@
 
 Signs up two friends (the server should run with RATE_LIMITS=off or a registration allowance of
 two), opens N authenticated sockets on their chat (raw WebSocket handshakes: idle sockets need no
-frames), and prints the server's resident memory (VmRSS) before, with the sockets open, and at
+frames; 1000 per loopback source address, under the server's per-address cap), and prints the server's resident memory (VmRSS) before, with the sockets open, and at
 intervals after they close. Standard library only; loopback only.
 """
 import argparse
@@ -48,8 +48,10 @@ def set_up_chat(base):
     return chat["uuid"], tokens[0]
 
 
-async def open_socket(host, port, chat, token):
-    reader, writer = await asyncio.open_connection(host, port)
+async def open_socket(host, port, chat, token, index):
+    # The server admits 1024 connections per client address: spread them over 127.0.0.2, .3, ...
+    source = f"127.0.0.{2 + index // 1000}"
+    reader, writer = await asyncio.open_connection(host, port, local_addr=(source, 0))
     writer.write((
         f"GET /ws/chat/{chat}/?token={token} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
         "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -73,7 +75,7 @@ async def main():
     before = rss_kib(options.pid)
     writers = []
     for start in range(0, options.sockets, 200):
-        batch = [open_socket(host, int(port), chat, token) for _ in range(min(200, options.sockets - start))]
+        batch = [open_socket(host, int(port), chat, token, start + i) for i in range(min(200, options.sockets - start))]
         writers += await asyncio.gather(*batch)
     await asyncio.sleep(2)
     opened = rss_kib(options.pid)

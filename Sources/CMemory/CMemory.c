@@ -1,5 +1,8 @@
 #include "CMemory.h"
 
+// Any C library header defines __GLIBC__ on glibc; without one the check below is always false.
+#include <stdlib.h>
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
