@@ -91,6 +91,7 @@ let package = Package(
             dependencies: [
                 "ChatBackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(

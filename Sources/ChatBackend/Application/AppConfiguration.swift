@@ -23,6 +23,8 @@ public struct AppConfiguration: Sendable {
     public var google = GoogleSettings()
     /// How much to log.
     public var logLevel = Logger.Level.info
+    /// How the executable writes log records: one line of text, or one JSON object, per record.
+    public var logFormat = LogFormat.text
     /// Where log records go; nil: the process's logging system. Tests read the records here.
     public var logHandler: (@Sendable (String) -> any LogHandler)?
     /// How long clients are waited for, and how many are served at once.
@@ -61,6 +63,7 @@ public struct AppConfiguration: Sendable {
         ("REDIS_CHANNEL_PREFIX", "Redis channel names start with this; nodes of one deployment share it (default chat)"),
         ("PUBLIC_BASE_URL", "https://chat.example.com: the start of every absolute URL (default: the request's Host)"),
         ("LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
+        ("LOG_FORMAT", "text (default) or json: one JSON object per line (timestamp, level, label, message, metadata), for log shippers"),
         ("METRICS_TOKEN", "a bearer token: GET /metrics answers Prometheus's text to a scraper presenting it (default: none, /metrics answers 404)"),
         ("BCRYPT_COST", "bcrypt work factor, 4...31 (default 12)"),
         ("REQUIRE_EMAIL_VERIFICATION", "true or false (default false): refuse log-in until the e-mail is confirmed"),
@@ -104,6 +107,12 @@ public struct AppConfiguration: Sendable {
                 throw ConfigurationError("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical; got '\(level)'")
             }
             configuration.logLevel = parsed
+        }
+        if let format = environment["LOG_FORMAT"] {
+            guard let parsed = LogFormat(rawValue: format.lowercased()) else {
+                throw ConfigurationError("LOG_FORMAT must be text or json; got '\(format)'")
+            }
+            configuration.logFormat = parsed
         }
         configuration.metricsToken = environment["METRICS_TOKEN"]
         if let cost = environment["BCRYPT_COST"] {
@@ -170,6 +179,14 @@ public struct AppConfiguration: Sendable {
         default: throw ConfigurationError("\(name) must be true or false; got '\(value)'")
         }
     }
+}
+
+/// How log records are written.
+public enum LogFormat: String, Sendable {
+    /// swift-log's line of text, for people.
+    case text
+    /// One JSON object per line (``JSONLogHandler``), for log shippers.
+    case json
 }
 
 extension PrometheusMetricsFactory {
