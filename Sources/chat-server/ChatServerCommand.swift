@@ -2,6 +2,7 @@ import ArgumentParser
 import ChatBackend
 import Foundation
 import Hummingbird
+import Logging
 
 /// `chat-server`: serves the chat API, or applies migrations and exits.
 @main
@@ -53,11 +54,18 @@ struct Migrate: AsyncParsableCommand {
     }
 }
 
-/// The configuration from the environment, with a clear message when a setting is wrong.
+/// The configuration from the environment, with a clear message when a setting is wrong; the
+/// process's logging then writes in the configured format.
 private func loadConfiguration() throws -> AppConfiguration {
+    let configuration: AppConfiguration
     do {
-        return try AppConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        configuration = try AppConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
     } catch let error as ConfigurationError {
         throw ValidationError(error.description)
     }
+    switch configuration.logFormat {
+    case .text: LoggingSystem.bootstrap { StreamLogHandler.standardOutput(label: $0) }
+    case .json: LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+    }
+    return configuration
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Prometheus
 
 /// Everything the server can be told, from the command line and the environment.
 public struct AppConfiguration: Sendable {
@@ -22,6 +23,8 @@ public struct AppConfiguration: Sendable {
     public var google = GoogleSettings()
     /// How much to log.
     public var logLevel = Logger.Level.info
+    /// How the executable writes log records: one line of text, or one JSON object, per record.
+    public var logFormat = LogFormat.text
     /// Where log records go; nil: the process's logging system. Tests read the records here.
     public var logHandler: (@Sendable (String) -> any LogHandler)?
     /// How long clients are waited for, and how many are served at once.
@@ -42,6 +45,13 @@ public struct AppConfiguration: Sendable {
     /// invariant checks catch a server that loses, duplicates or reorders broadcasts.
     public var wrapChannelLayer: (@Sendable (any ChannelLayer) -> any ChannelLayer)?
 
+    /// Makes the server's metrics, in a registry of this configuration's own: several servers in
+    /// one process (tests) keep theirs apart, and nothing depends on the process-wide bootstrap.
+    /// Durations are histograms in seconds, with buckets from 0.1 ms (a statement, a fan-out) to 10 s.
+    public var metrics = PrometheusMetricsFactory.chatServer()
+    /// The bearer token `GET /metrics` asks for; nil: the route answers 404.
+    public var metricsToken: String?
+
     /// The embedded defaults.
     public init() {}
 
@@ -53,6 +63,8 @@ public struct AppConfiguration: Sendable {
         ("REDIS_CHANNEL_PREFIX", "Redis channel names start with this; nodes of one deployment share it (default chat)"),
         ("PUBLIC_BASE_URL", "https://chat.example.com: the start of every absolute URL (default: the request's Host)"),
         ("LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
+        ("LOG_FORMAT", "text (default) or json: one JSON object per line (timestamp, level, label, message, metadata), for log shippers"),
+        ("METRICS_TOKEN", "a bearer token: GET /metrics answers Prometheus's text to a scraper presenting it (default: none, /metrics answers 404)"),
         ("BCRYPT_COST", "bcrypt work factor, 4...31 (default 12)"),
         ("REQUIRE_EMAIL_VERIFICATION", "true or false (default false): refuse log-in until the e-mail is confirmed"),
         ("REQUIRE_OLD_PASSWORD", "true or false (default false): password change asks for old_password"),
@@ -96,6 +108,13 @@ public struct AppConfiguration: Sendable {
             }
             configuration.logLevel = parsed
         }
+        if let format = environment["LOG_FORMAT"] {
+            guard let parsed = LogFormat(rawValue: format.lowercased()) else {
+                throw ConfigurationError("LOG_FORMAT must be text or json; got '\(format)'")
+            }
+            configuration.logFormat = parsed
+        }
+        configuration.metricsToken = environment["METRICS_TOKEN"]
         if let cost = environment["BCRYPT_COST"] {
             guard let parsed = UInt8(cost), (4...31).contains(parsed) else {
                 throw ConfigurationError("BCRYPT_COST must be an integer from 4 to 31; got '\(cost)'")
@@ -159,6 +178,28 @@ public struct AppConfiguration: Sendable {
         case "0", "false", "no", "off": return false
         default: throw ConfigurationError("\(name) must be true or false; got '\(value)'")
         }
+    }
+}
+
+/// How log records are written.
+public enum LogFormat: String, Sendable {
+    /// swift-log's line of text, for people.
+    case text
+    /// One JSON object per line (``JSONLogHandler``), for log shippers.
+    case json
+}
+
+extension PrometheusMetricsFactory {
+    /// A factory over a new registry, whose duration histograms start at 0.1 ms: the default
+    /// buckets start at 5 ms, above most statements and fan-outs.
+    public static func chatServer() -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: PrometheusCollectorRegistry())
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        ]
+        return factory
     }
 }
 

@@ -8,7 +8,9 @@ import ServiceLifecycle
 /// it, stopped after it, so requests in flight keep both); migrations run before the server starts.
 public func buildApplication(_ configuration: AppConfiguration) async throws -> some ApplicationProtocol {
     let logger = makeLogger(configuration)
-    let database = try await openDatabase(configuration.database, logger: logger)
+    let database = InstrumentedDatabase(
+        try await openDatabase(configuration.database, logger: logger), metrics: DatabaseMetrics(factory: configuration.metrics)
+    )
     let services = try makeServices(configuration, database: database, logger: logger)
     let router = services.router()
 
@@ -35,11 +37,15 @@ public func buildApplication(_ configuration: AppConfiguration) async throws -> 
 /// The services the application serves with, over a database. Kept apart from `buildApplication`
 /// so tests can build the router (and list its routes) without serving.
 func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, logger: Logger) throws -> ChatServices {
-    let hub = ChatHub()
+    let deliveryMetrics = DeliveryMetrics(factory: configuration.metrics)
+    let hub = ChatHub(metrics: deliveryMetrics)
     var backgroundServices: [any Service] = []
     let channelLayer: any ChannelLayer
     if let redisURL = configuration.redisURL {
-        let redis = try RedisChannelLayer(url: redisURL, channelPrefix: configuration.redisChannelPrefix, hub: hub, logger: logger)
+        let redis = try RedisChannelLayer(
+            url: redisURL, channelPrefix: configuration.redisChannelPrefix, hub: hub,
+            metrics: RedisMetrics(factory: configuration.metrics), logger: logger
+        )
         backgroundServices.append(redis)
         channelLayer = redis
     } else {
@@ -59,7 +65,10 @@ func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, 
         publicBaseURL: configuration.publicBaseURL,
         socketReauthorizationInterval: configuration.socketReauthorizationInterval,
         messageLimiter: configuration.rateLimits.messagesPerUser.map { RateLimiter($0) },
-        backgroundServices: backgroundServices
+        backgroundServices: backgroundServices,
+        metrics: configuration.metrics,
+        metricsToken: configuration.metricsToken,
+        deliveryMetrics: deliveryMetrics
     )
 }
 

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 /// The parts of a running server that routes and sockets share, and the router built from them.
@@ -21,16 +22,23 @@ struct ChatServices: Sendable {
     let messageLimiter: RateLimiter?
     /// What must run beside the server (the Redis subscriber).
     let backgroundServices: [any Service]
+    /// Where the server's metrics are kept, and the factory that makes them there.
+    let metrics: PrometheusMetricsFactory
+    /// The bearer token `/metrics` asks for; nil: `/metrics` answers 404.
+    let metricsToken: String?
+    let deliveryMetrics: DeliveryMetrics
 
     /// Every route of the contract, REST and sockets.
     func router() -> Router<ChatRequestContext> {
         let router = Router(context: ChatRequestContext.self)
+        router.middlewares.add(RequestObservationMiddleware(observers: [AccessLog(), RequestMetrics(factory: metrics)]))
         router.middlewares.add(ErrorMiddleware())
         if let publicBaseURL { router.middlewares.add(PublicBaseURLMiddleware(url: publicBaseURL)) }
         let signedIn = TokenAuthenticator(authenticator: authenticator)
         AuthController(
             store: store, authenticator: authenticator, settings: accounts, hasher: hasher, outbox: outbox,
-            throttle: Throttle(rateLimits), channelLayer: channelLayer, google: google
+            throttle: Throttle(rateLimits, metrics: metrics), logins: LoginMetrics(factory: metrics),
+            channelLayer: channelLayer, google: google
         )
             .addRoutes(to: router.group("api/rest-auth"))
         UserController(store: store).addRoutes(to: router.group("api/user").add(middleware: signedIn))
@@ -38,6 +46,7 @@ struct ChatServices: Sendable {
         SocketController(authenticator: authenticator, store: store, makeSession: makeSocketSession).addRoutes(to: router)
         HealthController(store: store, channelLayer: channelLayer).addRoutes(to: router)
         APISchemaController().addRoutes(to: router.group("apischema"))
+        MetricsController(registry: metrics.registry, token: metricsToken).addRoutes(to: router)
         // Last: it then only sees requests that no route matched.
         router.middlewares.add(MethodNotAllowedMiddleware(routes: router.routes))
         return router
@@ -47,7 +56,7 @@ struct ChatServices: Sendable {
         ChatSocketSession(
             caller: caller, chat: chat, reauthorizationInterval: socketReauthorizationInterval,
             authenticator: authenticator, store: store, channelLayer: channelLayer, hub: hub,
-            messageLimiter: messageLimiter, logger: logger
+            messageLimiter: messageLimiter, metrics: deliveryMetrics, logger: logger
         )
     }
 }

@@ -4,6 +4,10 @@ import Hummingbird
 /// Google gave it (an ID token, or an access token) for an API token.
 extension AuthController {
     @Sendable func googleLogin(_ request: Request, context: ChatRequestContext) async throws -> Response {
+        try await logins.counting { try await signInWithGoogle(request, context: context) }
+    }
+
+    private func signInWithGoogle(_ request: Request, context: ChatRequestContext) async throws -> Response {
         guard let google else { throw APIError.nonField("Google sign-in is not enabled on this server.") }
         try throttle.check(.loginPerAddress, addressOf: request, context: context)
         var fields = try await RequestFields.read(request, context: context)

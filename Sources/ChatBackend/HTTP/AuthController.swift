@@ -9,6 +9,8 @@ struct AuthController {
     let hasher: PasswordHasher
     let outbox: any MailOutbox
     let throttle: Throttle
+    /// Counts log-ins (with a password or with Google) by outcome.
+    let logins: LoginMetrics
     /// Closes the sockets of revoked tokens, on every node.
     let channelLayer: any ChannelLayer
     /// Nil when no Google client ID is configured: Google sign-in is off.
@@ -104,6 +106,10 @@ struct AuthController {
     // MARK: Sessions
 
     @Sendable func login(_ request: Request, context: ChatRequestContext) async throws -> Response {
+        try await logins.counting { try await passwordLogin(request, context: context) }
+    }
+
+    private func passwordLogin(_ request: Request, context: ChatRequestContext) async throws -> Response {
         try throttle.check(.loginPerAddress, addressOf: request, context: context)
         var fields = try await RequestFields.read(request, context: context)
         let password = fields.string("password", maxLength: settings.passwordPolicy.maximumLength)

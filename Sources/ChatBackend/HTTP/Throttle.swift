@@ -1,4 +1,5 @@
 import Hummingbird
+import Metrics
 
 /// The REST routes' rate limiters (the settings in ``RateLimitSettings``), and the client
 /// address they count by.
@@ -6,12 +7,25 @@ struct Throttle: Sendable {
     /// Which allowance a request draws on.
     enum Kind: CaseIterable {
         case loginPerAddress, loginPerAccount, registrationPerAddress, passwordChangePerAccount, emailResend
+
+        /// The metric's label value: the setting's name without `RATE_LIMIT_`, in lower case.
+        var label: String {
+            switch self {
+            case .loginPerAddress: "login_per_address"
+            case .loginPerAccount: "login_per_account"
+            case .registrationPerAddress: "registration_per_address"
+            case .passwordChangePerAccount: "password_change_per_account"
+            case .emailResend: "email_resend"
+            }
+        }
     }
 
     private let limiters: [Kind: RateLimiter]
     private let trustForwardedFor: Bool
+    /// Requests refused, by kind.
+    private let throttled: [Kind: Counter]
 
-    init(_ settings: RateLimitSettings) {
+    init(_ settings: RateLimitSettings, metrics: any MetricsFactory = NOOPMetricsHandler.instance) {
         let rules: [Kind: RateLimit?] = [
             .loginPerAddress: settings.loginPerAddress,
             .loginPerAccount: settings.loginPerAccount,
@@ -21,11 +35,17 @@ struct Throttle: Sendable {
         ]
         self.limiters = rules.compactMapValues { $0.map { RateLimiter($0) } }
         self.trustForwardedFor = settings.trustForwardedFor
+        self.throttled = Dictionary(uniqueKeysWithValues: Kind.allCases.map { kind in
+            (kind, Counter(label: "chat_throttled_requests_total", dimensions: [("kind", kind.label)], factory: metrics))
+        })
     }
 
     /// Takes one of `key`'s allowance of `kind`, or throws 429 with `Retry-After`.
     func check(_ kind: Kind, _ key: String) throws {
-        if let wait = limiters[kind]?.take(key) { throw APIError.throttled(retryAfter: wait) }
+        if let wait = limiters[kind]?.take(key) {
+            throttled[kind]?.increment()
+            throw APIError.throttled(retryAfter: wait)
+        }
     }
 
     /// Takes one of the client address's allowance of `kind`, or throws 429.

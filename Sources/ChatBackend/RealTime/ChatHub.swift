@@ -6,7 +6,7 @@ import Synchronization
 /// a socket whose queue is full is cut off instead of slowing the chat down for everyone else.
 public final class ChatHub: Sendable {
     /// A socket's outbound queue, as the hub sees it.
-    typealias Outbox = AsyncStream<String>.Continuation
+    typealias Outbox = AsyncStream<OutboundFrame>.Continuation
 
     /// Why the hub cuts a socket off.
     enum CutOff: Sendable {
@@ -26,9 +26,12 @@ public final class ChatHub: Sendable {
     private let sockets = Mutex<[Int64: [Int: Member]]>([:])
     private let nextID = Atomic<Int>(0)
     private let departures = Atomic<Int>(0)
+    private let metrics: DeliveryMetrics
 
-    /// Creates an empty hub.
-    public init() {}
+    /// Creates an empty hub that reports to `metrics`.
+    public init(metrics: DeliveryMetrics = .discarded) {
+        self.metrics = metrics
+    }
 
     /// Registers a socket of `chatID`, opened by `userID` with the token `tokenDigest`; returns the
     /// id to leave with. `cutOff` is called when the hub drops the socket.
@@ -38,6 +41,7 @@ public final class ChatHub: Sendable {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
         let member = Member(userID: userID, tokenDigest: tokenDigest, outbox: outbox, cutOff: cutOff)
         sockets.withLock { $0[chatID, default: [:]][id] = member }
+        metrics.openSockets.increment()
         return id
     }
 
@@ -47,6 +51,7 @@ public final class ChatHub: Sendable {
             chats[chatID]?[socketID] = nil
             if chats[chatID]?.isEmpty == true { chats[chatID] = nil }
         }
+        metrics.openSockets.decrement()
         departures.wrappingAdd(1, ordering: .relaxed)
     }
 
@@ -56,11 +61,16 @@ public final class ChatHub: Sendable {
     }
 
     /// Queues one frame (already encoded, once for all recipients) to every socket of a chat.
-    public func deliver(chatID: Int64, frame: String) {
+    /// `committed` is when its message was committed, if this node knows: the fan-out is timed from
+    /// there to the last socket's write, and from now when it is not known.
+    public func deliver(chatID: Int64, frame: String, committed: ContinuousClock.Instant? = nil) {
         // Copy the members out so no lock is held while queues are touched.
         let members = sockets.withLock { $0[chatID].map { Array($0.values) } ?? [] }
+        guard !members.isEmpty else { return }
+        let fanOut = FanOut(sockets: members.count, since: committed ?? .now, duration: metrics.fanOutDuration)
         for member in members {
-            if case .dropped = member.outbox.yield(frame) {
+            if case .dropped = member.outbox.yield(OutboundFrame(text: frame, fanOut: fanOut)) {
+                fanOut.done()
                 member.cutOff(.overflow)
             }
         }

@@ -17,6 +17,8 @@ struct ChatSocketSession {
     let hub: ChatHub
     /// The sender's allowance of messages; nil: unlimited.
     let messageLimiter: RateLimiter?
+    /// Counts the messages stored.
+    let metrics: DeliveryMetrics
     let logger: Logger
 
     private var user: User { caller.user }
@@ -28,7 +30,7 @@ struct ChatSocketSession {
     /// being handled finish, the sender's own broadcasts get time to come back, every queued frame is
     /// written, and then the socket is closed with 1001.
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, shutdown: ShutdownSignal) async {
-        let (frames, outbox) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Limits.socketOutboundQueue))
+        let (frames, outbox) = AsyncStream<OutboundFrame>.makeStream(bufferingPolicy: .bufferingOldest(Limits.socketOutboundQueue))
         let state = SessionState()
         let socketID = hub.join(chatID: chat.id, userID: user.id, tokenDigest: caller.tokenDigest, outbox: outbox) { cutOff in
             switch cutOff {
@@ -51,9 +53,10 @@ struct ChatSocketSession {
     }
 
     /// Writes queued frames until the queue is finished, then closes with the reason, if any.
-    private func write(_ frames: AsyncStream<String>, to outbound: WebSocketOutboundWriter, state: SessionState) async {
+    private func write(_ frames: AsyncStream<OutboundFrame>, to outbound: WebSocketOutboundWriter, state: SessionState) async {
         for await frame in frames {
-            do { try await outbound.write(.text(frame)) } catch { break }
+            do { try await outbound.write(.text(frame.text)) } catch { break }
+            frame.fanOut?.done()
         }
         if let (code, reason) = state.closeReason {
             logger.debug("closing a socket", metadata: ["user": "\(user.id)", "chat": "\(chat.id)", "reason": "\(reason)"])
@@ -144,7 +147,8 @@ struct ChatSocketSession {
     private func post(_ content: String, outbox: ChatHub.Outbox) async {
         let (chatID, channelLayer, logger) = (chat.id, self.channelLayer, self.logger)
         do {
-            _ = try await store.addMessage(chatID: chat.id, authorID: user.id, content: content) { message in
+            _ = try await store.addMessage(chatID: chat.id, authorID: user.id, content: content) { [metrics] message in
+                metrics.messagesStored.increment()
                 do {
                     try await channelLayer.publish(chatID: chatID, frame: ServerFrame.newMessage(message))
                 } catch {

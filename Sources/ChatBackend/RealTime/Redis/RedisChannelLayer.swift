@@ -19,6 +19,8 @@ public final class RedisChannelLayer: ChannelLayer, Service {
     private let prefix: String
     private let hub: ChatHub
     private let logger: Logger
+    private let metrics: RedisMetrics
+    private let pendingFrames = PendingFrames()
     private let publisher = Mutex<PublisherState>(PublisherState())
     private let running = Atomic<Bool>(true)
     private let subscriberConnection = Mutex<RedisConnectionBox?>(nil)
@@ -30,10 +32,12 @@ public final class RedisChannelLayer: ChannelLayer, Service {
         var connection: RedisConnectionBox?
         var retryAfter = ContinuousClock.now
         var backoff = Duration.milliseconds(100)
+        /// A connection was up once: the next one is a reconnection.
+        var wasConnected = false
     }
 
     /// A layer for `redis://host:port`.
-    public init(url: String, channelPrefix: String = "chat", hub: ChatHub, logger: Logger) throws {
+    public init(url: String, channelPrefix: String = "chat", hub: ChatHub, metrics: RedisMetrics = .discarded, logger: Logger) throws {
         guard let components = URLComponents(string: url), components.scheme == "redis", let host = components.host else {
             throw ConfigurationError("REDIS_URL '\(url)' is not redis://host:port")
         }
@@ -41,13 +45,17 @@ public final class RedisChannelLayer: ChannelLayer, Service {
         self.port = components.port ?? 6379
         self.prefix = channelPrefix + ":"
         self.hub = hub
+        self.metrics = metrics
         self.logger = logger
     }
 
     // MARK: Publishing
 
     public func publish(chatID: Int64, frame: String) async throws {
+        let start = ContinuousClock.now
+        pendingFrames.add(frame, at: start)
         try await publishingPool.runIfActive { try self.publishBlocking(channel: "\(self.prefix)\(chatID)", payload: frame) }
+        metrics.publishDuration.record(duration: ContinuousClock.now - start)
     }
 
     /// Revocations travel on `<prefix>revocations`, which no chat id can be.
@@ -87,6 +95,8 @@ public final class RedisChannelLayer: ChannelLayer, Service {
                 do {
                     state.connection = RedisConnectionBox(try RedisConnection(host: host, port: port, timeout: .milliseconds(500)))
                     state.backoff = .milliseconds(100)
+                    metrics.connection(.publisher, isUp: true, reconnected: state.wasConnected)
+                    state.wasConnected = true
                 } catch {
                     state.retryAfter = ContinuousClock.now + state.backoff
                     state.backoff = min(state.backoff * 2, .seconds(2))
@@ -97,6 +107,7 @@ public final class RedisChannelLayer: ChannelLayer, Service {
                 if let connection = state.connection?.connection { try body(connection) }
             } catch {
                 state.connection = nil
+                metrics.connection(.publisher, isUp: false)
                 throw error
             }
         }
@@ -118,18 +129,22 @@ public final class RedisChannelLayer: ChannelLayer, Service {
 
     private func subscribeLoop() {
         var backoff = Duration.milliseconds(100)
+        var wasConnected = false
         while running.load(ordering: .relaxed) {
             do {
                 let connection = try RedisConnection(host: host, port: port, timeout: .seconds(1))
                 subscriberConnection.withLock { $0 = RedisConnectionBox(connection) }
                 try connection.command(["PSUBSCRIBE", "\(prefix)*"])
                 logger.info("subscribed to Redis", metadata: ["redis": "\(host):\(port)"])
+                metrics.connection(.subscriber, isUp: true, reconnected: wasConnected)
+                wasConnected = true
                 backoff = .milliseconds(100)
                 while running.load(ordering: .relaxed) {
                     deliver(try connection.nextReply())
                 }
             } catch {
                 subscriberConnection.withLock { $0 = nil }
+                metrics.connection(.subscriber, isUp: false)
                 guard running.load(ordering: .relaxed) else { break }
                 logger.warning("Redis subscriber lost; reconnecting", metadata: ["error": "\(error)", "in": "\(backoff)"])
                 Thread.sleep(forTimeInterval: Double(backoff.components.seconds) + Double(backoff.components.attoseconds) / 1e18)
@@ -137,6 +152,7 @@ public final class RedisChannelLayer: ChannelLayer, Service {
             }
         }
         subscriberConnection.withLock { $0 = nil }
+        metrics.connection(.subscriber, isUp: false)
     }
 
     private func deliver(_ reply: RedisReply) {
@@ -146,7 +162,7 @@ public final class RedisChannelLayer: ChannelLayer, Service {
         else { return }
         let name = channel.dropFirst(prefix.count)
         if let chatID = Int64(name) {
-            hub.deliver(chatID: chatID, frame: payload)
+            hub.deliver(chatID: chatID, frame: payload, committed: pendingFrames.take(payload))
         } else if name == "revocations", let revocation = Self.revocation(payload) {
             hub.revoke(revocation)
         }
