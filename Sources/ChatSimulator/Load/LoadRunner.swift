@@ -64,7 +64,9 @@ public struct LoadRunner: Sendable {
         let end = start + .microseconds(Int64(profile.duration * 1_000_000))
         let probeLatency = LatencyRecorder()
         // Beside the sending, and ended by the same deadline.
-        async let probing: Void = RestProbes(clients: users.map(\.account.client), rate: profile.restProbes, latency: probeLatency, errors: errors).run(until: end)
+        // Clients of their own: the users' clients report to the set-up's latency recorder.
+        let probeClients = users.map { ChatClient(baseURL: $0.account.client.baseURL, token: $0.account.token) }
+        async let probing: Void = RestProbes(clients: probeClients, rate: profile.restProbes, latency: probeLatency, errors: errors).run(until: end)
         async let attack = hostile?.run(until: end)
         let ticker = progress.map { report in
             let ticker = Ticker()
