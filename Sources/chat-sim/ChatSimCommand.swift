@@ -96,6 +96,17 @@ struct Load: AsyncParsableCommand {
         discussion: """
             Messages are sent on schedule (open model), whether or not the server keeps up. Exit
             status: 0 when every invariant holds and every threshold is met, 1 otherwise.
+
+            Hostile clients (--hostile, or `hostile:` in the profile) run beside the users while
+            messages go out, against the same server only, and stop when the sending ends:
+              login-flood=N   N connections POSTing wrong passwords to /api/rest-auth/login/ (default 60)
+              slow-headers=N  N connections sending a request one byte every few seconds (default 200)
+              frame-flood=N   N signed-in sockets sending new_message as fast as answered (default 1)
+              socket-churn=N  N loops opening a chat socket and dropping it (default 5)
+            Without --server, the in-process server then runs with its default rate limits except
+            per address for log-ins and registrations (every client shares one address).
+            --hostile-p99-factor F runs the profile first without the hostile clients, then with
+            them, and fails when the p99 delivery latency grows beyond F times the first run's.
             """
     )
 
@@ -109,9 +120,14 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Seconds to ramp up to the rate.") var rampUp: Double?
     @Option(help: "Seconds of sending.") var duration: Double?
 
+    @Option(help: "REST requests per second by the users while sending (default: 10 with hostile clients, else 0).") var restProbes: Double?
+    @Option(help: "Hostile clients beside the users, e.g. login-flood=60,slow-headers=200,frame-flood=1,socket-churn=5.") var hostile: String?
+    @Option(help: "Seconds between two bytes of a slow-headers connection.") var slowHeadersInterval: Double?
+
     @Option(help: "Write the JSON report to this file.") var report: String?
     @Option(help: "Fail when the p99 send-to-delivery latency exceeds this many milliseconds.") var maxP99: Double?
     @Option(help: "Fail when fewer messages per second than this were stored and broadcast.") var minRate: Double?
+    @Option(help: "Run the profile without the hostile clients first; fail when their p99 latency exceeds this factor of that run's.") var hostileP99Factor: Double?
 
     @OptionGroup var options: ServerOptions
 
@@ -123,16 +139,38 @@ struct Load: AsyncParsableCommand {
         if let rate { shape.rate = rate }
         if let rampUp { shape.rampUp = rampUp }
         if let duration { shape.duration = duration }
-        do { try shape.validate() } catch let error as SimulatorError { throw ValidationError(error.description) }
+        do {
+            if let hostile { shape.hostile = try HostileProfile(parsing: hostile) }
+            if let slowHeadersInterval { shape.hostile.slowHeadersInterval = slowHeadersInterval }
+            shape.restProbes = restProbes ?? (shape.hostile.isEmpty ? shape.restProbes : max(shape.restProbes, 10))
+            try shape.validate()
+        } catch let error as SimulatorError {
+            throw ValidationError(error.description)
+        }
+        if hostileP99Factor != nil, shape.hostile.isEmpty { throw ValidationError("--hostile-p99-factor needs hostile clients (--hostile)") }
 
         let seed = options.resolvedSeed()
-        let server = options.serverURLs.isEmpty ? try await InProcessServer.start(googleKeys: options.googleKeys) : nil
-        let interactive = isatty(STDERR_FILENO) != 0
-        var result = try await LoadRunner(profile: shape, seed: seed, baseURLs: server.map { [$0.baseURL] } ?? options.serverURLs).run { line in
-            FileHandle.standardError.write(Data(((interactive ? "\r" : "") + line + (interactive ? "" : "\n")).utf8))
+        let server = options.serverURLs.isEmpty
+            ? try await InProcessServer.start(googleKeys: options.googleKeys) { if !shape.hostile.isEmpty { $0.rateLimits = .hostileRun } }
+            : nil
+        let baseURLs = server.map { [$0.baseURL] } ?? options.serverURLs
+        var baseline: Baseline?
+        if let hostileP99Factor {
+            var calm = shape
+            calm.hostile = HostileProfile()
+            var runner = LoadRunner(profile: calm, seed: seed, baseURLs: baseURLs)
+            runner.runID += "-baseline"
+            print("baseline: the profile without hostile clients")
+            let report = try await runner.run(progress: Self.progress)
+            Self.endProgress()
+            print(report.summary)
+            baseline = Baseline(report, p99Factor: hostileP99Factor)
+            print("with hostile clients: \(shape.hostile.spec)")
         }
-        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+        var result = try await LoadRunner(profile: shape, seed: seed, baseURLs: baseURLs).run(progress: Self.progress)
+        Self.endProgress()
         await server?.stop()
+        if let baseline { result.compare(with: baseline) }
         if let maxP99, result.deliveryLatency.p99 > maxP99 {
             result.thresholdFailures.append(String(format: "p99 latency %.2f ms > %.2f ms", result.deliveryLatency.p99, maxP99))
         }
@@ -147,6 +185,18 @@ struct Load: AsyncParsableCommand {
             print("report written to \(report)")
         }
         if !result.passed { throw ExitCode(1) }
+    }
+
+    private static let interactive = isatty(STDERR_FILENO) != 0
+
+    /// Writes a progress line to standard error: over the last one on a terminal.
+    @Sendable private static func progress(_ line: String) {
+        FileHandle.standardError.write(Data(((interactive ? "\r" : "") + line + (interactive ? "" : "\n")).utf8))
+    }
+
+    /// Ends the progress lines of a run on a terminal.
+    private static func endProgress() {
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 }
 

@@ -60,9 +60,15 @@ public struct LoadReport: Sendable, Codable {
     public var deliveryLatency: LatencySummary
     public var connectLatency: LatencySummary
     public var restLatency: LatencySummary
+    /// The users' REST requests while messages went out (``LoadProfile/restProbes``); nil when none.
+    public var probeLatency: LatencySummary?
     public var errors: [String: Int]
     public var violations: [String]
     public var thresholdFailures: [String]
+    /// What the hostile clients got; nil when none ran.
+    public var hostile: HostileReport?
+    /// The same profile run first without the hostile clients, when compared with it.
+    public var baseline: Baseline?
 
     public var passed: Bool { violations.isEmpty && thresholdFailures.isEmpty }
 
@@ -74,13 +80,74 @@ public struct LoadReport: Sendable, Codable {
             "delivery latency (send to receipt): " + deliveryLatency.line,
             "socket connect latency:             " + connectLatency.line,
             "REST latency (set-up):              " + restLatency.line,
+        ]
+        if let probeLatency { lines.append("REST latency (during sending):      " + probeLatency.line) }
+        lines += [
             "errors: " + (errors.isEmpty ? "none" : errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")),
             "invariants: " + (violations.isEmpty ? "all hold" : "\(violations.count) violation(s)"),
         ]
         lines += violations.prefix(10).map { "  " + $0 }
+        if let hostile {
+            lines.append("hostile clients: \(hostile.profile.spec), for \(String(format: "%.1f", hostile.seconds)) s")
+            lines += hostile.lines
+        }
+        if let baseline { lines.append(baseline.line(against: deliveryLatency.p99)) }
         lines += thresholdFailures.map { "threshold failed: " + $0 }
         lines.append(passed ? "PASS" : "FAIL")
         return lines.joined(separator: "\n")
+    }
+}
+
+/// The figures of a run of the same profile without the hostile clients, to compare with.
+public struct Baseline: Sendable, Codable {
+    public var deliveryLatency: LatencySummary
+    public var restLatency: LatencySummary
+    public var probeLatency: LatencySummary?
+    public var messagesPerSecond: Double
+    public var errors: [String: Int]
+    public var violations: [String]
+    /// The most the p99 delivery latency may grow with the hostile clients: a factor of the baseline's.
+    public var p99Factor: Double
+
+    /// The figures of `report`, a run without hostile clients.
+    public init(_ report: LoadReport, p99Factor: Double) {
+        deliveryLatency = report.deliveryLatency
+        restLatency = report.restLatency
+        probeLatency = report.probeLatency
+        messagesPerSecond = report.messagesPerSecond
+        errors = report.errors
+        violations = report.violations
+        self.p99Factor = p99Factor
+    }
+
+    /// Why a run with hostile clients whose p99 delivery latency was `p99` fails the comparison
+    /// (the baseline broke an invariant, or the p99 grew beyond the factor), if it does.
+    public func failures(p99: Double) -> [String] {
+        var failures: [String] = []
+        if !violations.isEmpty { failures.append("baseline run without hostile clients: \(violations.count) violation(s)") }
+        if p99 > deliveryLatency.p99 * p99Factor {
+            failures.append(String(format: "p99 latency with hostile clients %.2f ms > %.1f × %.2f ms without", p99, p99Factor, deliveryLatency.p99))
+        }
+        return failures
+    }
+
+    /// `baseline without hostile clients: p99 2.10 ms; with: 7.93 ms (×3.8, limit ×10)`
+    func line(against p99: Double) -> String {
+        var line = String(
+            format: "baseline without hostile clients: delivery p50 %.2f  p99 %.2f ms; with them p99 %.2f ms (×%.1f, limit ×%.1f)",
+            deliveryLatency.p50, deliveryLatency.p99, p99, p99 / max(deliveryLatency.p99, 0.001), p99Factor
+        )
+        if let probeLatency { line += String(format: "; REST during sending p50 %.2f  p99 %.2f ms", probeLatency.p50, probeLatency.p99) }
+        return line
+    }
+}
+
+extension LoadReport {
+    /// Records `baseline`, the same profile run without the hostile clients, and fails this run
+    /// when it does not measure up to it.
+    public mutating func compare(with baseline: Baseline) {
+        self.baseline = baseline
+        thresholdFailures += baseline.failures(p99: deliveryLatency.p99)
     }
 }
 

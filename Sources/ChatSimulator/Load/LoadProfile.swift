@@ -18,6 +18,11 @@ public struct LoadProfile: Sendable, Codable {
     public var duration = 10.0
     /// Read every chat's whole history at the end and check it against the live order.
     public var checkHistory = true
+    /// REST requests per second (`GET /api/chat/mychats/` by the users in turn) while messages
+    /// go out: the normal users' REST latency under load. 0: none.
+    public var restProbes = 0.0
+    /// Hostile clients that run beside the users while messages go out. Default: none.
+    public var hostile = HostileProfile()
 
     public init() {}
 
@@ -28,6 +33,8 @@ public struct LoadProfile: Sendable, Codable {
         guard (2...users).contains(groupSize) else { throw SimulatorError("group size must be between 2 and the number of users") }
         guard rate > 0, rate <= 100_000 else { throw SimulatorError("rate must be between 0 and 100000 messages per second") }
         guard duration > 0, rampUp >= 0, rampUp <= duration else { throw SimulatorError("duration must be positive and at least the ramp-up") }
+        guard (0...1000).contains(restProbes) else { throw SimulatorError("REST probes must be between 0 and 1000 per second") }
+        try hostile.validate()
     }
 
     /// The moment (seconds from the start) the `index`-th message is due: the rate grows linearly
@@ -66,6 +73,8 @@ extension LoadProfile {
         var rampUp: Double?
         var duration: Double?
         var checkHistory: Bool?
+        var restProbes: Double?
+        var hostile: HostileProfile?
 
         func applied(to profile: LoadProfile) -> LoadProfile {
             var profile = profile
@@ -76,6 +85,8 @@ extension LoadProfile {
             profile.rampUp = rampUp ?? profile.rampUp
             profile.duration = duration ?? profile.duration
             profile.checkHistory = checkHistory ?? profile.checkHistory
+            profile.restProbes = restProbes ?? profile.restProbes
+            profile.hostile = hostile ?? profile.hostile
             return profile
         }
     }

@@ -11,11 +11,15 @@ public struct LoadRunner: Sendable {
     public var baseURLs: [String]
     /// The longest wait for the last deliveries after the last send.
     public var settleTimeout: Duration = .seconds(15)
+    /// The mark in this run's e-mail addresses and messages. Two runs on one server need two
+    /// marks: the seed's alone would sign the same users up twice.
+    public var runID: String
 
     public init(profile: LoadProfile, seed: UInt64, baseURLs: [String]) {
         self.profile = profile
         self.seed = seed
         self.baseURLs = baseURLs
+        self.runID = String(seed, radix: 36)
     }
 
     /// A virtual user: its name in messages, and its account.
@@ -31,7 +35,6 @@ public struct LoadRunner: Sendable {
         let errors = ErrorCounter()
         let rest = LatencyRecorder()
         var random = SeededRandom(seed: seed)
-        let runID = String(seed, radix: 36)
 
         let users = try await signUp(runID: runID, errors: errors, rest: rest)
         let chats = try await makeChats(users: users, random: &random, errors: errors)
@@ -51,11 +54,20 @@ public struct LoadRunner: Sendable {
             }
         }
 
+        let hostile = profile.hostile.isEmpty ? nil : try await HostileClients.prepare(profile.hostile, baseURLs: baseURLs, runID: runID)
+
         // Send on schedule, from random members of random chats.
         let plan = profile.sendTimes().map { time -> (Double, Int) in (time, Int(random.next() % UInt64(sockets.count))) }
         var sentAt: [String: ContinuousClock.Instant] = [:]
         var sends: [SentMessage] = []
         let start = ContinuousClock.now
+        let end = start + .microseconds(Int64(profile.duration * 1_000_000))
+        let probeLatency = LatencyRecorder()
+        // Beside the sending, and ended by the same deadline.
+        // Clients of their own: the users' clients report to the set-up's latency recorder.
+        let probeClients = users.map { ChatClient(baseURL: $0.account.client.baseURL, token: $0.account.token) }
+        async let probing: Void = RestProbes(clients: probeClients, rate: profile.restProbes, latency: probeLatency, errors: errors).run(until: end)
+        async let attack = hostile?.run(until: end)
         let ticker = progress.map { report in
             let ticker = Ticker()
             ticker.start(at: start, sockets: sockets.map(\.socket), report: report)
@@ -70,7 +82,9 @@ public struct LoadRunner: Sendable {
             socket.send(["command": "new_message", "message": .string(content)])
             ticker?.sent.store(sends.count, ordering: .relaxed)
         }
-        let sendingSeconds = Self.seconds(ContinuousClock.now - start)
+        let sendingSeconds = (ContinuousClock.now - start).inSeconds
+        await probing
+        let hostileReport = await attack
         let expectedPerChat = Dictionary(grouping: sends, by: \.chat).mapValues { Set($0.map(\.content)) }
         for (_, chat, socket) in sockets {
             let expected = expectedPerChat[chat] ?? []
@@ -116,7 +130,9 @@ public struct LoadRunner: Sendable {
             messagesPerSecond: Double(stored.count) / max(sendingSeconds, 0.001),
             deliveriesPerSecond: Double(deliveries) / max(sendingSeconds, 0.001),
             deliveryLatency: latency.summary, connectLatency: connect.summary, restLatency: rest.summary,
-            errors: errors.snapshot, violations: InvariantChecker().check(recording).map(\.description), thresholdFailures: []
+            probeLatency: profile.restProbes > 0 ? probeLatency.summary : nil,
+            errors: errors.snapshot, violations: InvariantChecker().check(recording).map(\.description), thresholdFailures: [],
+            hostile: hostileReport
         )
     }
 
@@ -182,7 +198,7 @@ public struct LoadRunner: Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
                     let received = sockets.reduce(0) { $0 + $1.count }
-                    let elapsed = LoadRunner.seconds(ContinuousClock.now - start)
+                    let elapsed = (ContinuousClock.now - start).inSeconds
                     report(String(format: "[%5.1f s] sent %d  received %d frames", elapsed, self.sent.load(ordering: .relaxed), received))
                 }
             }
@@ -192,10 +208,6 @@ public struct LoadRunner: Sendable {
         func stop() {
             task.withLock { $0?.cancel() }
         }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

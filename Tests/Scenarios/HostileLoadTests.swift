@@ -1,0 +1,57 @@
+import ChatBackend
+import ChatSimulator
+import ChatTestSupport
+import Foundation
+import Testing
+
+/// A short load run with every kind of hostile client beside it, on a server with its rate
+/// limits on: the normal users lose nothing and see nothing twice, the abusers are refused, and
+/// the run ends by itself.
+@Suite("Hostile clients")
+struct HostileLoadTests {
+    @Test("under a login flood, slow headers, a frame flood and socket churn, every user's message arrives exactly once")
+    func usersHoldUnderAttack() async throws {
+        let server = try await InProcessServer.start(
+            storage: TestBackend.current.freshStorage(), googleKeys: ScenarioTests.root.appendingPathComponent("google")
+        ) { configuration in
+            configuration.rateLimits = .hostileRun
+            // Low enough for a flood of a few seconds to run into it, high enough for the users.
+            configuration.rateLimits.messagesPerUser = RateLimit(perSecond: 20, burst: 40)
+        }
+        var profile = LoadProfile()
+        profile.users = 6
+        profile.chats = 2
+        profile.groupSize = 3
+        profile.rate = 10
+        profile.rampUp = 0.5
+        profile.duration = 3
+        profile.restProbes = 5
+        profile.hostile = try HostileProfile(parsing: "login-flood=3,slow-headers=3,frame-flood=1,socket-churn=1")
+        profile.hostile.slowHeadersInterval = 0.5
+
+        let started = ContinuousClock.now
+        let report = try await LoadRunner(profile: profile, seed: 11, baseURLs: [server.baseURL]).run()
+        let elapsed = ContinuousClock.now - started
+        await server.stop()
+
+        #expect(report.violations.isEmpty, "\(report.violations.joined(separator: "\n"))")
+        #expect(report.messagesSent > 0)
+        #expect(report.messagesStored == report.messagesSent)
+        #expect(report.deliveries == report.expectedDeliveries)
+        #expect(report.probeLatency?.count ?? 0 > 0)
+        #expect(elapsed < .seconds(60), "the hostile clients stop with the sending")
+
+        let hostile = try #require(report.hostile)
+        let login = try #require(hostile[.loginFlood])
+        #expect(login.attempts > 0)
+        #expect(login.statuses["429", default: 0] + login.statuses["503", default: 0] > 0, "\(login)")
+        #expect(Set(login.statuses.keys).isSubset(of: ["400", "429", "503"]), "\(login)")
+        let flood = try #require(hostile[.frameFlood])
+        #expect(flood.framesRateLimited > 0, "\(flood)")
+        #expect(flood.framesStored > 0, "\(flood)")
+        let churn = try #require(hostile[.socketChurn])
+        #expect(churn.statuses["101", default: 0] > 0, "\(churn)")
+        let slow = try #require(hostile[.slowHeaders])
+        #expect(slow.attempts >= 3, "\(slow)")
+    }
+}
