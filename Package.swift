@@ -39,13 +39,14 @@ let package = Package(
             path: "Sources/CHiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
-        // glibc's malloc_trim, for giving memory back after sockets close.
-        .target(name: "CMemory", path: "Sources/CMemory"),
+        // C calls Swift's Glibc module lacks: malloc_trim (memory back after sockets close) and a
+        // thread's own priority (password hashing yields the CPU).
+        .target(name: "CChatSystem", path: "Sources/CChatSystem"),
         .target(
             name: "ChatBackend",
             dependencies: [
                 "CHiredis",
-                "CMemory",
+                "CChatSystem",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

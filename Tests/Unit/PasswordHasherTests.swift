@@ -1,4 +1,5 @@
 @testable import ChatBackend
+import Foundation
 import Testing
 
 @Suite("Password hasher")
@@ -15,6 +16,30 @@ struct PasswordHasherTests {
         #expect(error?.headers[.retryAfter] == "1")
         let stored = try await running.value
         #expect(try await hasher.verify("first-password", hash: stored))
+    }
+
+    @Test("hashing runs on threads of lower priority, so a flood of log-ins yields the CPU to the chats")
+    func lowPriorityThreads() async throws {
+        let hasher = PasswordHasher(cost: 4, threads: 1)
+        let service = Task { try await hasher.run() }
+        defer { service.cancel() }
+        try await Task.sleep(for: .milliseconds(100))  // run() starts the pool
+        let niceBefore = Self.threadNiceness().filter { $0 == Int(PasswordHasher.niceness) }.count
+        _ = try await hasher.hash("some-password")
+        let niceAfter = Self.threadNiceness().filter { $0 == Int(PasswordHasher.niceness) }.count
+        #expect(niceAfter == niceBefore + 1, "the hashing thread runs at nice \(PasswordHasher.niceness)")
+    }
+
+    /// The niceness of every thread of this process (field 19 of /proc/self/task/<tid>/stat).
+    private static func threadNiceness() -> [Int] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.compactMap { task in
+            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+                let afterName = stat.range(of: ") ", options: .backwards)
+            else { return nil }
+            let fields = stat[afterName.upperBound...].split(separator: " ")
+            return fields.count > 16 ? Int(fields[16]) : nil
+        }
     }
 
     @Test("rate limits parse as written in the environment")

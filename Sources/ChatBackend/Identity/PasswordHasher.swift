@@ -1,3 +1,4 @@
+import CChatSystem
 import Crypto
 import Foundation
 import HummingbirdBcrypt
@@ -12,7 +13,9 @@ import Synchronization
 /// with the database or the event loops: the hasher has its own pool (one thread less than the
 /// machine has cores, at least one). Work waiting for those threads is bounded too: past
 /// `maximumPending` hashes waiting or running, a request is refused at once with 503 and
-/// `Retry-After`, so no number of log-ins slows anything else down or piles up in memory.
+/// `Retry-After`, so no number of log-ins piles up in memory. And the hashing threads run at a
+/// lower priority (nice 10): on a busy machine the event loops, the database and the sockets get
+/// the CPU first, so a flood of log-ins slows log-ins, not chats.
 ///
 /// The password is first reduced to a SHA-256 digest (as Django's `bcrypt_sha256` does), because
 /// bcrypt ignores everything after 72 bytes: two long passwords sharing a prefix must not match.
@@ -65,11 +68,18 @@ public final class PasswordHasher: Service {
         }
         defer { pending.wrappingSubtract(1, ordering: .relaxed) }
         do {
-            return try await pool.runIfActive(work)
+            return try await pool.runIfActive {
+                // Cheap next to a bcrypt hash, and a pool thread may be new: set it each time.
+                _ = chat_lower_thread_priority(Self.niceness)
+                return work()
+            }
         } catch is NIOThreadPoolError.ThreadPoolInactive {
             throw APIError.busy(retryAfterSeconds: 1)
         }
     }
+
+    /// The hashing threads' niceness: above 0 yields to the rest of the process.
+    static let niceness: Int32 = 10
 
     private static func prehash(_ password: String) -> String {
         Data(SHA256.hash(data: Data(password.utf8))).base64EncodedString()

@@ -1,4 +1,4 @@
-import CMemory
+import CChatSystem
 import ServiceLifecycle
 
 /// Gives memory back to the system after sockets close.
@@ -28,7 +28,7 @@ public struct MemoryTrimmer: Service {
                 guard trimsLeft > 0 else { continue }
                 trimsLeft -= 1
                 // A few milliseconds at most, once per interval at most, holding no lock of ours.
-                _ = cmemory_trim()
+                _ = chat_trim_memory()
             }
         }
     }
