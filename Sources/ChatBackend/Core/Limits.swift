@@ -24,6 +24,9 @@ public enum Limits {
     public static let maximumPageSize = 100
     /// Messages per `fetch_messages` page, as the original.
     public static let historyPageSize = 15
+    /// The longest a throttled REST request is held before its 429 (less when the allowance comes
+    /// back sooner): a client that ignores `Retry-After` is slowed to one refusal a second per connection.
+    public static let throttledAnswerDelay = Duration.seconds(1)
     /// Password hashes (log-ins, registrations, password changes) waiting or running at once;
     /// beyond, a request is answered 503 with `Retry-After` at once.
     public static let pendingPasswordHashes = 16

@@ -9,7 +9,7 @@ extension AuthController {
 
     private func signInWithGoogle(_ request: Request, context: ChatRequestContext) async throws -> Response {
         guard let google else { throw APIError.nonField("Google sign-in is not enabled on this server.") }
-        try throttle.check(.loginPerAddress, addressOf: request, context: context)
+        try await throttle.check(.loginPerAddress, addressOf: request, context: context)
         var fields = try await RequestFields.read(request, context: context)
         let idToken = fields.optionalString("id_token", maxLength: Limits.googleIDTokenCharacters)
         let accessToken = idToken == nil ? fields.optionalString("access_token", maxLength: Limits.googleAccessTokenCharacters) : nil

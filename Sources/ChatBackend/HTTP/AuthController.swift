@@ -32,7 +32,7 @@ struct AuthController {
     // MARK: Registration
 
     @Sendable func register(_ request: Request, context: ChatRequestContext) async throws -> Response {
-        try throttle.check(.registrationPerAddress, addressOf: request, context: context)
+        try await throttle.check(.registrationPerAddress, addressOf: request, context: context)
         var fields = try await RequestFields.read(request, context: context)
         let email = fields.string("email", maxLength: Limits.emailCharacters).map(EmailAddress.normalized)
         if let email, !EmailAddress.isValid(email) { fields.fail("email", "Enter a valid email address.") }
@@ -75,13 +75,13 @@ struct AuthController {
     }
 
     @Sendable func resendEmail(_ request: Request, context: ChatRequestContext) async throws -> Response {
-        try throttle.check(.emailResend, addressOf: request, context: context)
+        try await throttle.check(.emailResend, addressOf: request, context: context)
         var fields = try await RequestFields.read(request, context: context)
         let email = fields.string("email", maxLength: Limits.emailCharacters).map(EmailAddress.normalized)
         // Checked as the original's e-mail field did; it says nothing about who is registered.
         if let email, !EmailAddress.isValid(email) { fields.fail("email", "Enter a valid email address.") }
         try fields.validate()
-        if let email { try throttle.check(.emailResend, "email " + TextRules.emailKey(email)) }
+        if let email { try await throttle.check(.emailResend, "email " + TextRules.emailKey(email)) }
         // Same answer whether or not the address has an account: the route must not reveal who is registered.
         if let email, let user = try await store.user(email: email), !user.emailVerified {
             try await sendConfirmation(to: user, request: request, context: context)
@@ -110,14 +110,14 @@ struct AuthController {
     }
 
     private func passwordLogin(_ request: Request, context: ChatRequestContext) async throws -> Response {
-        try throttle.check(.loginPerAddress, addressOf: request, context: context)
+        try await throttle.check(.loginPerAddress, addressOf: request, context: context)
         var fields = try await RequestFields.read(request, context: context)
         let password = fields.string("password", maxLength: settings.passwordPolicy.maximumLength)
         try fields.validate()
         guard let password, let email = fields["email"]?.stringValue, !email.isEmpty, email.count <= Limits.emailCharacters else {
             throw APIError.nonField("Must include \"email\" and \"password\".")
         }
-        try throttle.check(.loginPerAccount, "account " + TextRules.emailKey(email))
+        try await throttle.check(.loginPerAccount, "account " + TextRules.emailKey(email))
         let refused = APIError.nonField("Unable to log in with provided credentials.")
         guard let user = try await store.user(email: email), let hash = user.passwordHash else {
             try await hasher.spendCheckTime(password)
@@ -140,7 +140,7 @@ struct AuthController {
 
     @Sendable func changePassword(_ request: Request, context: ChatRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        try throttle.check(.passwordChangePerAccount, "user \(user.id)")
+        try await throttle.check(.passwordChangePerAccount, "user \(user.id)")
         var fields = try await RequestFields.read(request, context: context)
         let maximum = settings.passwordPolicy.maximumLength
         let oldPassword = settings.requireOldPassword ? fields.string("old_password", maxLength: maximum) : nil

@@ -41,16 +41,22 @@ struct Throttle: Sendable {
     }
 
     /// Takes one of `key`'s allowance of `kind`, or throws 429 with `Retry-After`.
-    func check(_ kind: Kind, _ key: String) throws {
+    ///
+    /// The 429 is held back for up to ``Limits/throttledAnswerDelay`` first (a tarpit): a client
+    /// that ignores `Retry-After` and asks again at once would otherwise make the server answer
+    /// thousands of refusals a second, and those take the CPU the chats need. A held request is a
+    /// suspended task, and a client's connections are capped, so holding costs next to nothing.
+    func check(_ kind: Kind, _ key: String) async throws {
         if let wait = limiters[kind]?.take(key) {
             throttled[kind]?.increment()
+            try? await Task.sleep(for: min(wait, Limits.throttledAnswerDelay))
             throw APIError.throttled(retryAfter: wait)
         }
     }
 
     /// Takes one of the client address's allowance of `kind`, or throws 429.
-    func check(_ kind: Kind, addressOf request: Request, context: ChatRequestContext) throws {
-        try check(kind, "address " + clientAddress(request, context: context))
+    func check(_ kind: Kind, addressOf request: Request, context: ChatRequestContext) async throws {
+        try await check(kind, "address " + clientAddress(request, context: context))
     }
 
     /// Who a request comes from: the connection's peer, or behind a trusted proxy the address it
