@@ -58,10 +58,8 @@ struct SequenceTests {
         let start = Timestamp(microseconds: 1_596_743_166_000_000)
         let clock = ManualClock(start)
         try await TestServer.run(clock: { clock.now() }) { server in
-            let alice = try await server.register("alice")
-            let bob = try await server.register("bob")
-            let chat = try await server.befriend(alice, bob)
-            let socket = try await TestSocket.connect(port: server.port, chat: chat, token: alice.token)
+            let (_, _, _, socket, other) = try await server.friendsOnSockets()
+            await other.close()
             #expect(try await socket.fetch(beforeSeq: 1)["error"] == "NO MESSAGES")
             var sent: [String] = []
             for n in 0..<40 {
