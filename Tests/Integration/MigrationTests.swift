@@ -1,4 +1,6 @@
 @testable import ChatBackend
+import ChatTestSupport
+import Foundation
 import Logging
 import Testing
 
@@ -12,7 +14,7 @@ struct MigrationTests {
             try await Migrations.apply(to: database, logger: logger)
             try await Migrations.apply(to: database, logger: logger)
             let status = try await Migrations.status(of: database)
-            #expect(status.map(\.name) == ["0001_initial", "0002_google_subject"])
+            #expect(status.map(\.name) == ["0001_initial", "0002_google_subject", "0003_message_seq"])
             #expect(status.allSatisfy { $0.applied })
         }
     }
@@ -33,5 +35,61 @@ struct MigrationTests {
             let columns = try await database.query("SELECT name FROM pragma_table_info('users')").map { try $0.string("name") }
             #expect(columns.contains("google_subject"))
         }
+    }
+
+    @Test("a database of the previous schema gets each message's seq in (time stamp, id) order, per chat; new messages follow on")
+    func seqBackFill() async throws {
+        let logger = Logger(label: "migration-test")
+        let location = try await TestBackend.current.freshDatabase()
+        try await openDatabase(location, logger: logger).whileRunning { database in
+            try await Migrations.apply(to: database, logger: logger, through: "0002_google_subject")
+            let ann = try await Self.insert(database, "INSERT INTO users (uuid, email, email_key, username, username_key, created_at) VALUES (?, 'ann@example.com', 'ann@example.com', 'ann', 'ann', 0) RETURNING id")
+            var chats: [String: Int64] = [:]
+            for name in ["A", "B", "empty"] {
+                chats[name] = try await Self.insert(database, "INSERT INTO chats (uuid, is_group, last_activity_at, created_at) VALUES (?, 0, 0, 0) RETURNING id")
+            }
+            // Inserted out of time order, with ties: the content names the seq each should get.
+            let messages: [(chat: String, stamp: Int64, content: String)] = [
+                ("A", 50, "A3"), ("B", 10, "B2"), ("A", 10, "A1"), ("A", 50, "A4"), ("B", 5, "B1"), ("A", 20, "A2"), ("A", 50, "A5"),
+            ]
+            var ids: [String: Int64] = [:]
+            for message in messages {
+                ids[message.content] = try await database.query(
+                    "INSERT INTO messages (chat_id, author_id, content, time_stamp) VALUES (?, ?, ?, ?) RETURNING id",
+                    [.int(chats[message.chat]!), .int(ann), .text(message.content), .int(message.stamp)]
+                ).first?.int("id")
+            }
+
+            try await Migrations.apply(to: database, logger: logger)
+
+            let numbered = try await database.query("SELECT chat_id, seq, content FROM messages ORDER BY chat_id, seq")
+            for row in numbered {
+                let (chat, seq) = (try row.int("chat_id"), try row.int("seq"))
+                #expect(try row.string("content") == "\(chat == chats["A"] ? "A" : "B")\(seq)")
+            }
+            #expect(numbered.count == messages.count)
+            let lastSeqs = try await database.query("SELECT id, last_seq FROM chats").map { (try $0.int("id"), try $0.int("last_seq")) }
+            #expect(Dictionary(uniqueKeysWithValues: lastSeqs) == [chats["A"]!: 5, chats["B"]!: 2, chats["empty"]!: 0])
+            await #expect(throws: (any Error).self, "the same seq twice in a chat") {
+                _ = try await database.query(
+                    "INSERT INTO messages (chat_id, seq, author_id, content, time_stamp) VALUES (?, 1, ?, 'again', 60)", [.int(chats["A"]!), .int(ann)]
+                )
+            }
+
+            // The store carries on from the back-filled numbers, and reads them by either cursor.
+            let store = ChatStore(database: database, clock: { Timestamp(microseconds: 30) })
+            let next = try await store.addMessage(chatID: chats["A"]!, authorID: ann, content: "A6") { _ in }
+            #expect(next.seq == 6 && next.timeStamp.microseconds == 50, "after the latest, though the clock says 30")
+            #expect(try await store.addMessage(chatID: chats["empty"]!, authorID: ann, content: "first") { _ in }.seq == 1)
+            #expect(try await store.messages(chatID: chats["A"]!, before: nil, limit: 15).map(\.content) == ["A6", "A5", "A4", "A3", "A2", "A1"])
+            #expect(try await store.messages(chatID: chats["A"]!, before: .seq(4), limit: 15).map(\.seq) == [3, 2, 1])
+            let atA4 = HistoryCursor(timeStamp: Timestamp(microseconds: 50), messageID: ids["A4"]!)
+            #expect(try await store.messages(chatID: chats["A"]!, before: atA4, limit: 15).map(\.seq) == [3, 2, 1])
+        }
+    }
+
+    /// Runs an `INSERT … RETURNING id` with a new uuid as its one bind, and returns the id.
+    private static func insert(_ database: any SQLDatabase, _ sql: String) async throws -> Int64 {
+        try #require(try await database.query(sql, [.text(UUID().uuidString.lowercased())]).first).int("id")
     }
 }

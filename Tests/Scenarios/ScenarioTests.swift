@@ -39,8 +39,8 @@ struct ScenarioTests {
         )
         let kinds = Set(results.flatMap(\.violations).map(\.kind))
         switch fault {
-        case .drop: #expect(kinds.contains(.lost))
-        case .duplicate: #expect(kinds.contains(.duplicated))
+        case .drop: #expect(kinds.contains(.lost) && kinds.contains(.seqGap))
+        case .duplicate: #expect(kinds.contains(.duplicated) && kinds.contains(.seqRepeat))
         case .reorder: #expect(kinds.contains(.reordered) || kinds.contains(.historyOrder))
         }
     }

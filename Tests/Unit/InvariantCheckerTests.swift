@@ -23,6 +23,17 @@ struct InvariantCheckerTests {
         return recording
     }
 
+    /// The clean run from a server that numbers messages: m1…m4 carry seq 1…4 everywhere.
+    static func numberedRun(seqs: [String: Int64] = ["m1": 1, "m2": 2, "m3": 3, "m4": 4]) -> Recording {
+        var recording = cleanRun()
+        func numbered(_ messages: [SeenMessage]) -> [SeenMessage] {
+            messages.map { SeenMessage(content: $0.content, seq: seqs[$0.content]) }
+        }
+        for index in recording.sockets.indices { recording.sockets[index].received = numbered(recording.sockets[index].received) }
+        for index in recording.histories.indices { recording.histories[index].newestFirst = numbered(recording.histories[index].newestFirst) }
+        return recording
+    }
+
     let checker = InvariantChecker()
 
     @Test("a clean run has no violation")
@@ -83,5 +94,51 @@ struct InvariantCheckerTests {
         recording.sockets[2].closedAt = 11
         recording.sockets[2].received = ["m1"].map { SeenMessage(content: $0) }
         #expect(checker.check(recording).isEmpty)
+    }
+
+    @Test("a numbered clean run has no violation")
+    func numberedClean() {
+        #expect(checker.check(Self.numberedRun()).isEmpty)
+    }
+
+    @Test("a skipped seq is flagged on every socket and in the history, though every message arrived")
+    func seqGap() throws {
+        let recording = Self.numberedRun(seqs: ["m1": 1, "m2": 2, "m3": 4, "m4": 5])
+        let violations = checker.check(recording)
+        let gaps = violations.filter { $0.kind == .seqGap }
+        #expect(Set(gaps.map(\.client)) == ["ann", "ben", "cat"])
+        #expect(gaps.count == 4, "each socket and the history: \(gaps)")
+        let history = try #require(gaps.first { $0.step == "step 9 (history)" })
+        #expect(history.message == "m3" && history.detail.contains("seq 3"))
+        let live = try #require(gaps.first { $0.client == "ann" })
+        #expect(live.step == "step 3 (send)" && live.message == "m3")
+        #expect(!violations.contains { $0.kind != .seqGap })
+    }
+
+    @Test("a history that does not start at seq 1 has a gap")
+    func historyStartsAtOne() {
+        var recording = Self.numberedRun()
+        recording.histories[0].newestFirst.removeLast()
+        #expect(checker.check(recording).contains { $0.kind == .seqGap && $0.client == "ben" && $0.detail.contains("seq 1 is missing") })
+    }
+
+    @Test("a seq seen twice, or naming two messages, is flagged as a repeat")
+    func seqRepeat() {
+        var duplicated = Self.numberedRun()
+        duplicated.sockets[2].received.insert(SeenMessage(content: "m2", seq: 2), at: 2)
+        #expect(checker.check(duplicated).contains { $0.kind == .seqRepeat && $0.client == "cat" && $0.message == "m2" })
+        let shared = checker.check(Self.numberedRun(seqs: ["m1": 1, "m2": 2, "m3": 3, "m4": 3]))
+        #expect(shared.contains { $0.kind == .seqRepeat && $0.detail.contains("names both 'm3' and 'm4'") })
+    }
+
+    @Test("seqs arriving out of order are flagged as reordered, not as a gap")
+    func seqOrder() {
+        var recording = Self.numberedRun()
+        for index in recording.sockets.indices where recording.sockets[index].chat == "chat-a" {
+            recording.sockets[index].received.swapAt(1, 2)
+        }
+        let violations = checker.check(recording)
+        #expect(violations.contains { $0.kind == .reordered && $0.detail.contains("seq 2 came after seq 3") })
+        #expect(!violations.contains { $0.kind == .seqGap || $0.kind == .seqRepeat })
     }
 }

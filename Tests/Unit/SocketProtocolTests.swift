@@ -14,6 +14,15 @@ struct SocketProtocolTests {
         #expect(cursor == .fetchMessages(HistoryCursor(timeStamp: Timestamp(microseconds: 1_596_743_166_123_456), messageID: 7)))
     }
 
+    @Test("before_seq is a cursor of its own, and wins over a time stamp sent beside it")
+    func seqCursor() throws {
+        #expect(try ClientCommand.parse(#"{"command":"fetch_messages","before_seq":16}"#).get() == .fetchMessages(.seq(16)))
+        let both = try ClientCommand.parse(#"{"command":"fetch_messages","last_message_time_stamp":"0","before_seq":3}"#).get()
+        #expect(both == .fetchMessages(.seq(3)))
+        let nullSeq = try ClientCommand.parse(#"{"command":"fetch_messages","last_message_time_stamp":"0","before_seq":null}"#).get()
+        #expect(nullSeq == .fetchMessages(nil))
+    }
+
     @Test(
         "every malformed frame gets a reason",
         arguments: [
@@ -29,6 +38,9 @@ struct SocketProtocolTests {
             (#"{"command":"fetch_messages"}"#, "missing field 'last_message_time_stamp'"),
             (#"{"command":"fetch_messages","last_message_time_stamp":0}"#, "field 'last_message_time_stamp' must be a string: \"0\" or a date-time"),
             (#"{"command":"fetch_messages","last_message_time_stamp":"yesterday"}"#, "field 'last_message_time_stamp' must be \"0\" or an ISO 8601 date-time"),
+            (#"{"command":"fetch_messages","before_seq":"3"}"#, "field 'before_seq' must be a positive integer"),
+            (#"{"command":"fetch_messages","before_seq":0}"#, "field 'before_seq' must be a positive integer"),
+            (#"{"command":"fetch_messages","before_seq":2.5}"#, "field 'before_seq' must be a positive integer"),
         ]
     )
     func malformed(frame: String, reason: String) {
@@ -43,13 +55,19 @@ struct SocketProtocolTests {
 
     @Test("a page marks the end of history as the original")
     func pageMarkers() throws {
-        let message = Message(id: 3, chatID: 1, authorID: 2, content: "hi", timeStamp: Timestamp(microseconds: 0))
+        let message = Message(id: 3, chatID: 1, seq: 5, authorID: 2, content: "hi", timeStamp: Timestamp(microseconds: 0))
         let partial = try JSONValue.parse(Array(ServerFrame.history([message], requested: nil, pageSize: 15).utf8))
         #expect(partial["error"] == "LAST PACKAGE")
         #expect(partial["last_message_time_stamp"] == "1970-01-01 00:00:00.000000+00:00")
         #expect(partial["last_message_id"] == 3)
+        #expect(partial["last_message_seq"] == 5)
+        #expect(partial["messages"] == [message.json] && message.json["seq"] == 5)
         let empty = try JSONValue.parse(Array(ServerFrame.history([], requested: nil, pageSize: 15).utf8))
         #expect(empty["error"] == "NO MESSAGES")
         #expect(empty["messages"] == [])
+        let emptyBeforeSeq = try JSONValue.parse(Array(ServerFrame.history([], requested: .seq(1), pageSize: 15).utf8))
+        #expect(emptyBeforeSeq["error"] == "NO MESSAGES")
+        #expect(emptyBeforeSeq["last_message_seq"] == 1)
+        #expect(emptyBeforeSeq["last_message_time_stamp"] == "1970-01-01 00:00:00.000000+00:00")
     }
 }

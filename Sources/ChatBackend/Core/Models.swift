@@ -47,6 +47,8 @@ public enum ChatKind: String, Sendable {
 public struct Message: Sendable, Equatable {
     public var id: Int64
     public var chatID: Int64
+    /// The message's position in its chat: 1, 2, 3, … with no gap and no repeat, given at commit.
+    public var seq: Int64
     public var authorID: Int64
     public var content: String
     public var timeStamp: Timestamp
@@ -59,17 +61,19 @@ public struct Page<Item: Sendable>: Sendable {
 }
 
 /// Where a page of history ends: messages strictly older than this position come next.
-///
-/// Ordering is by (time stamp, id), so messages sharing a time stamp are neither skipped nor
-/// repeated. A cursor without an id (the original's plain time stamp) means "older than this instant".
-public struct HistoryCursor: Sendable, Equatable {
-    public var timeStamp: Timestamp
-    public var messageID: Int64?
+public enum HistoryCursor: Sendable, Equatable {
+    /// Older than a message known by its time stamp and id, or than an instant when the id is nil
+    /// (the original's plain time-stamp cursor).
+    ///
+    /// Ordering is by (time stamp, id), so messages sharing a time stamp are neither skipped nor
+    /// repeated. Within a chat that order is the `seq` order: both follow the commit order.
+    case timeStamp(Timestamp, messageID: Int64?)
+    /// Older than the message with this `seq`.
+    case seq(Int64)
 
-    /// Creates a cursor at a message (or an instant, when `messageID` is nil).
+    /// A cursor at a message (or an instant, when `messageID` is nil).
     public init(timeStamp: Timestamp, messageID: Int64?) {
-        self.timeStamp = timeStamp
-        self.messageID = messageID
+        self = .timeStamp(timeStamp, messageID: messageID)
     }
 }
 

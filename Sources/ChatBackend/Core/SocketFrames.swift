@@ -1,6 +1,7 @@
 /// A command a client sends on the chat socket.
 enum ClientCommand: Equatable {
-    /// `{"command": "fetch_messages", "last_message_time_stamp": "0" | "<date-time>", "last_message_id"?: int}`
+    /// `{"command": "fetch_messages", "last_message_time_stamp": "0" | "<date-time>", "last_message_id"?: int}`,
+    /// or `{"command": "fetch_messages", "before_seq": int}`
     case fetchMessages(HistoryCursor?)
     /// `{"command": "new_message", "message": "<text>"}`
     case newMessage(String)
@@ -18,7 +19,13 @@ enum ClientCommand: Equatable {
         }
     }
 
+    /// `before_seq`, when present, is the cursor and the time-stamp fields are not read: a client may
+    /// send both, the old cursor for servers that know only it.
     private static func parseFetch(_ value: JSONValue) -> Result<ClientCommand, SocketFrameError> {
+        if let seqValue = value["before_seq"], seqValue != .null {
+            guard let seq = seqValue.intValue, seq > 0 else { return .failure("field 'before_seq' must be a positive integer") }
+            return .success(.fetchMessages(.seq(seq)))
+        }
         guard let stampValue = value["last_message_time_stamp"] else {
             return .failure("missing field 'last_message_time_stamp'")
         }
@@ -94,8 +101,8 @@ enum ServerFrame {
         JSONValue.object([("command", "new_message"), ("message", message.json)]).serialized
     }
 
-    /// The answer to `fetch_messages`: a page newest first, with the cursor of its oldest message and
-    /// `LAST PACKAGE` / `NO MESSAGES` when the history ends.
+    /// The answer to `fetch_messages`: a page newest first, with the cursors of its oldest message
+    /// (time stamp, id and seq) and `LAST PACKAGE` / `NO MESSAGES` when the history ends.
     static func history(_ messages: [Message], requested cursor: HistoryCursor?, pageSize: Int) -> String {
         var members: [(String, JSONValue)] = [
             ("command", "fetch_messages"),
@@ -104,9 +111,9 @@ enum ServerFrame {
         if let oldest = messages.last {
             members.append(("last_message_time_stamp", .string(oldest.timeStamp.socketText)))
             members.append(("last_message_id", .int(oldest.id)))
+            members.append(("last_message_seq", .int(oldest.seq)))
         } else {
-            members.append(("last_message_time_stamp", .string((cursor?.timeStamp ?? .now).socketText)))
-            if let id = cursor?.messageID { members.append(("last_message_id", .int(id))) }
+            members += echo(of: cursor)
         }
         if messages.isEmpty {
             members.append(("error", "NO MESSAGES"))
@@ -114,5 +121,19 @@ enum ServerFrame {
             members.append(("error", "LAST PACKAGE"))
         }
         return JSONValue.object(members).serialized
+    }
+
+    /// An empty page's cursor: the one given, so paging on from it stays at the end. The time stamp
+    /// is always there, as the original's clients expect it.
+    private static func echo(of cursor: HistoryCursor?) -> [(String, JSONValue)] {
+        switch cursor {
+        case nil:
+            return [("last_message_time_stamp", .string(Timestamp.now.socketText))]
+        case .timeStamp(let stamp, let id)?:
+            return [("last_message_time_stamp", .string(stamp.socketText))] + (id.map { [("last_message_id", .int($0))] } ?? [])
+        case .seq(let seq)?:
+            // Nothing is older than the epoch: handed back as a time-stamp cursor, it still ends the history.
+            return [("last_message_time_stamp", .string(Timestamp(microseconds: 0).socketText)), ("last_message_seq", .int(seq))]
+        }
     }
 }

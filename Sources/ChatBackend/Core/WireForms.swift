@@ -42,13 +42,15 @@ extension Chat {
 }
 
 extension Message {
-    /// The socket form: `{"author_id", "content", "time_stamp"}` plus the additive `"id"` paging cursor.
+    /// The socket form: `{"author_id", "content", "time_stamp"}` plus the additive `"id"` paging
+    /// cursor and `"seq"`, the message's position in its chat.
     var json: JSONValue {
         [
             "author_id": .int(authorID),
             "content": .string(content),
             "time_stamp": .string(timeStamp.socketText),
             "id": .int(id),
+            "seq": .int(seq),
         ]
     }
 }

@@ -96,13 +96,32 @@ public enum Migrations {
                 "ALTER TABLE users ADD COLUMN google_subject TEXT",
                 "CREATE UNIQUE INDEX users_google_subject ON users(google_subject)",
             ]),
+            Migration(name: "0003_message_seq", statements: [
+                // Each message's position in its chat, and each chat's latest: a sender takes the
+                // next one from its chat's row, in the transaction that stores the message. The
+                // default only fills existing rows until the back-fill below; every insert names it.
+                "ALTER TABLE messages ADD COLUMN seq BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE chats ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0",
+                // Existing messages in their history's order, (time stamp, id). UPDATE … FROM and
+                // window functions are spelled alike by PostgreSQL and SQLite (3.33 and later).
+                """
+                UPDATE messages SET seq = numbered.seq
+                FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY chat_id ORDER BY time_stamp, id) AS seq FROM messages) AS numbered
+                WHERE messages.id = numbered.id
+                """,
+                "UPDATE chats SET last_seq = COALESCE((SELECT MAX(seq) FROM messages WHERE messages.chat_id = chats.id), 0)",
+                // Also the history's index in seq order.
+                "CREATE UNIQUE INDEX messages_seq ON messages(chat_id, seq)",
+            ]),
         ]
     }
 
     /// Applies the steps the database has not seen yet, each in its own transaction. Nodes
     /// starting together take turns: the whole run holds the database's migration lock.
-    public static func apply(to database: any SQLDatabase, logger: Logger) async throws {
-        let steps = steps(database.dialect)
+    ///
+    /// `lastStep` stops after the step of that name: a database as an earlier release left it (tests).
+    public static func apply(to database: any SQLDatabase, logger: Logger, through lastStep: String? = nil) async throws {
+        let steps = try steps(database.dialect, through: lastStep)
         try await database.withExclusiveConnection(lockKey: lockKey) { connection in
             let applied = try await appliedNames(connection)
             for step in steps where !applied.contains(step.name) {
@@ -118,6 +137,14 @@ public enum Migrations {
                 logger.info("applied migration", metadata: ["migration": "\(step.name)"])
             }
         }
+    }
+
+    /// The steps up to and including `lastStep` (all when nil).
+    private static func steps(_ dialect: SQLDialect, through lastStep: String?) throws -> [Migration] {
+        let steps = steps(dialect)
+        guard let lastStep else { return steps }
+        guard let last = steps.firstIndex(where: { $0.name == lastStep }) else { throw ConfigurationError("no migration named \(lastStep)") }
+        return Array(steps[...last])
     }
 
     /// The names of every step, with whether the database has applied it (`chat-server migrate --status`).

@@ -27,7 +27,7 @@ public enum StoreConflict: Error, Equatable {
 extension ChatStore {
     static let userColumns = "u.id, u.uuid, u.email, u.username, u.password_hash, u.email_verified, u.is_active"
     static let chatColumns = "c.id, c.uuid, c.name, c.is_group, c.last_activity_at, c.last_message"
-    static let messageColumns = "m.id, m.chat_id, m.author_id, m.content, m.time_stamp"
+    static let messageColumns = "m.id, m.chat_id, m.seq, m.author_id, m.content, m.time_stamp"
 
     static func user(_ row: SQLRow) throws -> User {
         User(
@@ -56,6 +56,7 @@ extension ChatStore {
         Message(
             id: try row.int("id"),
             chatID: try row.int("chat_id"),
+            seq: try row.int("seq"),
             authorID: try row.int("author_id"),
             content: try row.string("content"),
             timeStamp: Timestamp(microseconds: try row.int("time_stamp"))

@@ -104,12 +104,21 @@ public final class ChatSocket: Sendable {
         return inbox.frames.withLock { condition($0) }
     }
 
-    /// Sends `fetch_messages` and returns the answer.
+    /// Sends `fetch_messages` with the original's time-stamp cursor and returns the answer.
     public func fetch(stamp: String = "0", id: Int64? = nil, timeout: Duration = .seconds(10)) async throws -> JSONValue {
+        var cursor: [(String, JSONValue)] = [("last_message_time_stamp", .string(stamp))]
+        if let id { cursor.append(("last_message_id", .int(id))) }
+        return try await fetch(cursor, timeout: timeout)
+    }
+
+    /// Sends `fetch_messages` with a `before_seq` cursor (servers that number messages) and returns the answer.
+    public func fetch(beforeSeq seq: Int64, timeout: Duration = .seconds(10)) async throws -> JSONValue {
+        try await fetch([("before_seq", .int(seq))], timeout: timeout)
+    }
+
+    private func fetch(_ cursor: [(String, JSONValue)], timeout: Duration) async throws -> JSONValue {
         let before = count
-        var command: [(String, JSONValue)] = [("command", "fetch_messages"), ("last_message_time_stamp", .string(stamp))]
-        if let id { command.append(("last_message_id", .int(id))) }
-        send(.object(command))
+        send(.object([("command", "fetch_messages")] + cursor))
         let answered = await wait(timeout: timeout) { frames in
             frames.dropFirst(before).contains { $0.frame["command"] == "fetch_messages" }
         }

@@ -1,12 +1,14 @@
 /// Checks a run's recording against the invariants every chat server must keep:
 /// each message reaches each connected participant exactly once and no one else; all participants
-/// see one order per chat; the paged history is the live order with no gap and no repeat.
+/// see one order per chat; the paged history is the live order with no gap and no repeat; and,
+/// from servers that number messages, every chat's `seq` numbers run 1, 2, 3, … with no gap and
+/// no repeat in what each client saw.
 public struct InvariantChecker: Sendable {
     public init() {}
 
     /// Every violation in the recording, contract violations found during the run included.
     public func check(_ recording: Recording) -> [Violation] {
-        recording.contractViolations + delivery(recording) + order(recording) + history(recording)
+        recording.contractViolations + delivery(recording) + order(recording) + history(recording) + numbering(recording)
     }
 
     /// Exactly once to every socket of the message's chat that was open when it was sent; never to another.
@@ -87,11 +89,93 @@ public struct InvariantChecker: Sendable {
         return violations
     }
 
+    /// Where messages carry `seq`: each socket saw a run of consecutive numbers, in order, from
+    /// wherever it joined; each full history is 1…N; and one chat's number names one message.
+    /// Unlike the checks above, this catches a message that was lost for everyone, even one no
+    /// recorded client sent.
+    func numbering(_ recording: Recording) -> [Violation] {
+        let stepOf = Dictionary(recording.sends.map { ($0.content, $0.step) }, uniquingKeysWith: { first, _ in first })
+        var violations: [Violation] = []
+        func report(_ fault: SeqFault, step: String?, client: String, detail: String? = nil) {
+            violations.append(
+                Violation(
+                    kind: fault.kind, scenario: recording.scenario, step: step ?? stepOf[fault.message.content] ?? "?", client: client,
+                    message: fault.message.content, detail: detail ?? fault.detail
+                )
+            )
+        }
+        for socket in recording.sockets {
+            for fault in SeqFault.faults(socket.received, from: nil, outOfOrder: .reordered) {
+                report(fault, step: nil, client: socket.client)
+            }
+        }
+        for log in recording.histories {
+            for fault in SeqFault.faults(log.newestFirst.reversed(), from: 1, outOfOrder: .historyOrder) {
+                report(fault, step: log.step, client: log.client, detail: "in the history: " + fault.detail)
+            }
+        }
+        let seenByChat = recording.sockets.map { ($0.chat, $0.client, $0.received) } + recording.histories.map { ($0.chat, $0.client, $0.newestFirst) }
+        var named: [String: [Int64: String]] = [:]
+        for (chat, client, messages) in seenByChat {
+            for message in messages {
+                guard let seq = message.seq else { continue }
+                let first = named[chat, default: [:]][seq, default: message.content]
+                named[chat, default: [:]][seq] = first
+                if first != message.content {
+                    report(SeqFault(.seqRepeat, message, "seq \(seq) names both '\(first)' and '\(message.content)'"), step: nil, client: client)
+                }
+            }
+        }
+        return violations
+    }
+
     private static func firstPositions(_ messages: [SeenMessage]) -> [String: Int] {
         var positions: [String: Int] = [:]
         for (index, message) in messages.enumerated() where positions[message.content] == nil {
             positions[message.content] = index
         }
         return positions
+    }
+}
+
+/// One fault in the `seq` numbers a client saw.
+struct SeqFault {
+    let kind: Violation.Kind
+    let message: SeenMessage
+    let detail: String
+
+    init(_ kind: Violation.Kind, _ message: SeenMessage, _ detail: String) {
+        self.kind = kind
+        self.message = message
+        self.detail = detail
+    }
+
+    /// The faults of one client's numbers, oldest first (messages without `seq` are skipped): a
+    /// seq seen twice, a seq lower than the one before it (`outOfOrder`), and the seqs missing
+    /// between `first` (or the lowest seen) and the highest, each run of them named once, by the
+    /// message after it.
+    static func faults(_ oldestFirst: some Sequence<SeenMessage>, from first: Int64?, outOfOrder: Violation.Kind) -> [SeqFault] {
+        let numbered = oldestFirst.compactMap { message in message.seq.map { (seq: $0, message: message) } }
+        var faults: [SeqFault] = []
+        var bySeq: [Int64: SeenMessage] = [:]
+        for (index, (seq, message)) in numbered.enumerated() {
+            if bySeq[seq] == nil {
+                bySeq[seq] = message
+            } else {
+                faults.append(SeqFault(.seqRepeat, message, "seq \(seq) seen again"))
+            }
+            if index > 0, seq < numbered[index - 1].seq {
+                faults.append(SeqFault(outOfOrder, message, "seq \(seq) came after seq \(numbered[index - 1].seq)"))
+            }
+        }
+        var expected = first ?? numbered.map(\.seq).min() ?? 1
+        for seq in bySeq.keys.sorted() {
+            if seq > expected {
+                let missing = expected == seq - 1 ? "seq \(expected) is" : "seqs \(expected)…\(seq - 1) are"
+                faults.append(SeqFault(.seqGap, bySeq[seq]!, "\(missing) missing before seq \(seq)"))
+            }
+            expected = max(expected, seq + 1)
+        }
+        return faults
     }
 }

@@ -1,3 +1,5 @@
+import ChatBackend
+
 /// Everything the clients of one run saw, in the order the run did things: what the invariants
 /// are checked against. Events carry a sequence number from one counter, so "was this socket open
 /// when that message was sent" has an exact answer.
@@ -37,11 +39,24 @@ public struct SeenMessage: Sendable, Equatable {
     public var content: String
     public var authorID: Int64?
     public var timeStamp: String?
+    /// Its position in its chat, from servers that number messages (nil from those that do not).
+    public var seq: Int64?
 
-    public init(content: String, authorID: Int64? = nil, timeStamp: String? = nil) {
+    public init(content: String, authorID: Int64? = nil, timeStamp: String? = nil, seq: Int64? = nil) {
         self.content = content
         self.authorID = authorID
         self.timeStamp = timeStamp
+        self.seq = seq
+    }
+
+    /// A message's JSON as the contract shows it, in a broadcast or a history page.
+    public init(json message: JSONValue) {
+        self.init(
+            content: message["content"]?.stringValue ?? message.serialized,
+            authorID: message["author_id"]?.intValue,
+            timeStamp: message["time_stamp"]?.stringValue,
+            seq: message["seq"]?.intValue
+        )
     }
 }
 
@@ -93,6 +108,10 @@ public struct Violation: Sendable, Equatable, CustomStringConvertible {
         case historyGap = "history gap"
         case historyRepeat = "history repeat"
         case historyOrder = "history order"
+        /// A `seq` missing between two a client saw, or a full history not starting at 1.
+        case seqGap = "seq gap"
+        /// A `seq` seen twice by one client, or naming two messages.
+        case seqRepeat = "seq repeat"
         case contract
     }
 

@@ -103,8 +103,8 @@ public struct LoadRunner: Sendable {
         for (member, chat, socket) in sockets {
             var seen: [SeenMessage] = []
             for received in socket.received where received.frame["command"] == "new_message" {
-                guard let content = received.frame["message"]?["content"]?.stringValue else { continue }
-                seen.append(SeenMessage(content: content))
+                guard let message = received.frame["message"], let content = message["content"]?.stringValue else { continue }
+                seen.append(SeenMessage(json: message))
                 deliveries += 1
                 if let sent = sentAt[content] { latency.record(received.at - sent) }
                 if content.hasSuffix("from \(member.name)") { stored.insert(content) }
@@ -180,8 +180,7 @@ public struct LoadRunner: Sendable {
         let socket = try await member.account.openSocket(chat: chat)
         let newestFirst = try await socket.historyPages()
             .flatMap { $0["messages"]?.arrayValue ?? [] }
-            .compactMap { $0["content"]?.stringValue }
-            .map { SeenMessage(content: $0) }
+            .map(SeenMessage.init(json:))
         await socket.close()
         return HistoryLog(sequence: sequence, step: "history at the end", client: member.username, chat: chat, newestFirst: newestFirst)
     }

@@ -55,13 +55,9 @@ extension ScenarioRunner {
         for (index, socket) in socketObjects {
             final.sockets[index].received = socket.received
                 .filter { $0.frame["command"] == "new_message" }
-                .compactMap { $0.frame["message"].map(Self.seen) }
+                .compactMap { $0.frame["message"].map(SeenMessage.init(json:)) }
         }
         return final
-    }
-
-    static func seen(_ message: JSONValue) -> SeenMessage {
-        SeenMessage(content: message["content"]?.stringValue ?? message.serialized, authorID: message["author_id"]?.intValue, timeStamp: message["time_stamp"]?.stringValue)
     }
 
     /// Records a contract violation when `response` is not `status`, is a server error, or lacks `fields`.

@@ -59,6 +59,11 @@ final class TestSocket: Sendable {
         try await socket.fetch(stamp: stamp, id: id)
     }
 
+    /// Sends `fetch_messages` with a `before_seq` cursor and returns the answer.
+    func fetch(beforeSeq seq: Int64) async throws -> JSONValue {
+        try await socket.fetch(beforeSeq: seq)
+    }
+
     /// Waits until the server closes the socket, and returns its close frame.
     func closedByServer(timeout: Duration = .seconds(10)) async throws -> WebSocketCloseFrame? {
         let deadline = ContinuousClock.now + timeout

@@ -92,7 +92,7 @@ public struct HistoryStep: Sendable, Decodable {
         for page in try await socket.historyPages() {
             let messages = page["messages"]?.arrayValue ?? []
             check(page, holding: messages.count, client: person.username, in: runner)
-            newestFirst += messages.map(ScenarioRunner.seen)
+            newestFirst += messages.map(SeenMessage.init(json:))
         }
         if connected == nil { await socket.close() }
         runner.sequence += 1
