@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the OpenAPI document against a live server:
 #   1. installs openapi-spec-validator and schemathesis (pinned) in a virtualenv in the build folder;
-#   2. builds chat-server and starts it on a free port, on a temporary SQLite file;
+#   2. builds chat-server and starts it on a free port, on a temporary SQLite file (with a
+#      METRICS_TOKEN, so /metrics answers 401 without it, as documented, rather than 404);
 #   3. registers users with curl, for tokens and for lists that are not empty (a friend, two chats,
 #      an invitation);
 #   4. validates /apischema/openapi.json with openapi-spec-validator, and checks that
@@ -61,7 +62,7 @@ swift build --scratch-path "$scratch" --build-tests
 server_binary="$(swift build --scratch-path "$scratch" --build-tests --show-bin-path)/chat-server"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 base="http://127.0.0.1:$port"
-DATABASE_URL="sqlite:///$work/chat.sqlite3" BCRYPT_COST=4 RATE_LIMITS=off LOG_LEVEL=notice \
+DATABASE_URL="sqlite:///$work/chat.sqlite3" BCRYPT_COST=4 RATE_LIMITS=off METRICS_TOKEN=openapi-check-metrics LOG_LEVEL=notice \
     "$server_binary" --hostname 127.0.0.1 --port "$port" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 300); do
