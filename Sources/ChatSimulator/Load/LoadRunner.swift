@@ -140,6 +140,7 @@ public struct LoadRunner: Sendable {
 
     private func signUp(runID: String, errors: ErrorCounter, rest: LatencyRecorder) async throws -> [Member] {
         var members: [Member] = []
+        var firstFailure: FlowError?
         for index in 0..<profile.users {
             let name = "user\(index)"
             let client = ChatClient(baseURL: baseURLs[index % baseURLs.count], observer: rest.record)
@@ -148,9 +149,20 @@ public struct LoadRunner: Sendable {
                 members.append(Member(name: name, account: account))
             } catch let error as FlowError {
                 errors.count(error.kind)
+                firstFailure = firstFailure ?? error
             }
         }
-        guard members.count >= profile.groupSize else { throw SimulatorError("only \(members.count) users could sign up") }
+        if let firstFailure, firstFailure.kind.hasSuffix(" 429") {
+            // Every virtual user signs up from this machine's one address: a server with its
+            // default limits refuses all but the first few, and the run would measure nothing.
+            throw SimulatorError(
+                "only \(members.count) of \(profile.users) users could sign up: the server throttled registrations (\(firstFailure)); "
+                    + "start it with RATE_LIMIT_REGISTRATION_PER_ADDRESS=off (or RATE_LIMITS=off) for a load run"
+            )
+        }
+        guard members.count >= profile.groupSize else {
+            throw SimulatorError("only \(members.count) of \(profile.users) users could sign up; the first refusal: \(firstFailure.map(String.init(describing:)) ?? "none")")
+        }
         return members
     }
 
