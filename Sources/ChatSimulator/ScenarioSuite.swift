@@ -28,7 +28,13 @@ public struct ScenarioSuite: Sendable {
         let fault = self.fault
         let server = serverURLs.isEmpty
             ? try await InProcessServer.start(storage: storage, googleKeys: googleKeys) { configuration in
-                if let fault { configuration.wrapChannelLayer = { FaultyChannelLayer(wrapping: $0, fault: fault) } }
+                if let fault {
+                    // Redis between nodes heals lost, repeated and crossed frames (each node puts a
+                    // chat's frames back in seq order and reads gaps from the database), so the broken
+                    // server is one node with the in-process layer, on the same database.
+                    configuration.redisURL = nil
+                    configuration.wrapChannelLayer = { FaultyChannelLayer(wrapping: $0, fault: fault) }
+                }
             }
             : nil
         var google = server?.google

@@ -79,7 +79,7 @@ struct MigrationTests {
             // The store carries on from the back-filled numbers, and reads them by either cursor.
             let store = ChatStore(database: database, clock: { Timestamp(microseconds: 30) })
             let next = try await store.addMessage(chatID: chats["A"]!, authorID: ann, content: "A6") { _ in }
-            #expect(next.seq == 6 && next.timeStamp.microseconds == 50, "after the latest, though the clock says 30")
+            #expect(next.seq == 6 && next.timeStamp.microseconds == 51, "just after the latest, though the clock says 30")
             #expect(try await store.addMessage(chatID: chats["empty"]!, authorID: ann, content: "first") { _ in }.seq == 1)
             #expect(try await store.messages(chatID: chats["A"]!, before: nil, limit: 15).map(\.content) == ["A6", "A5", "A4", "A3", "A2", "A1"])
             #expect(try await store.messages(chatID: chats["A"]!, before: .seq(4), limit: 15).map(\.seq) == [3, 2, 1])

@@ -40,10 +40,11 @@ func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, 
     let deliveryMetrics = DeliveryMetrics(factory: configuration.metrics)
     let hub = ChatHub(metrics: deliveryMetrics)
     var backgroundServices: [any Service] = []
+    let store = ChatStore(database: database, clock: configuration.clock)
     let channelLayer: any ChannelLayer
     if let redisURL = configuration.redisURL {
         let redis = try RedisChannelLayer(
-            url: redisURL, channelPrefix: configuration.redisChannelPrefix, hub: hub,
+            url: redisURL, channelPrefix: configuration.redisChannelPrefix, hub: hub, store: store,
             metrics: RedisMetrics(factory: configuration.metrics), logger: logger
         )
         backgroundServices.append(redis)
@@ -51,7 +52,6 @@ func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, 
     } else {
         channelLayer = LocalChannelLayer(hub: hub)
     }
-    let store = ChatStore(database: database, clock: configuration.clock)
     return ChatServices(
         store: store,
         authenticator: Authenticator(store: store),

@@ -34,6 +34,8 @@ public struct Chat: Sendable, Equatable {
     public var isGroup: Bool
     public var lastActivity: Timestamp
     public var lastMessage: String?
+    /// The `seq` of the chat's newest message (0 before the first).
+    public var lastSeq: Int64 = 0
 }
 
 /// Which of a user's chats a list shows.

@@ -6,7 +6,7 @@ public struct DatabaseMetrics: Sendable {
     /// Every statement's duration, from sending it to having its rows.
     let queryDuration: Timer
     /// Connections lent out right now: with PostgreSQL, the pool's use (its size is `pool_size`);
-    /// with SQLite, 0 or 1 (one connection behind a lock).
+    /// with SQLite, the writer and the readers busy.
     let connectionsInUse: Meter
 
     /// Metrics made by `factory`.
@@ -33,6 +33,10 @@ public final class InstrumentedDatabase: SQLDatabase {
 
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await base.withConnection { [metrics] connection in try await Self.holding(connection, metrics: metrics, body) }
+    }
+
+    public func withReadConnection<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await base.withReadConnection { [metrics] connection in try await Self.holding(connection, metrics: metrics, body) }
     }
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {

@@ -78,9 +78,13 @@ public protocol SQLDatabase: Service {
     /// Runs `body` in a transaction, committed when it returns and rolled back when it throws.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
 
+    /// Runs `body` on a connection for statements that only read. A database with connections
+    /// of its own for reading (SQLite in WAL mode) answers them beside the writer, so a read never
+    /// waits behind a batch of writes; the others use any connection.
+    func withReadConnection<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
+
     /// Runs `body` on one connection while holding a lock on `lockKey` that every server node
-    /// sharing the database respects. Storing a chat's message and publishing it happen under the
-    /// chat's lock, so every node publishes a chat's messages in the order they were committed.
+    /// sharing the database respects (migrations run under it, one node at a time).
     func withExclusiveConnection<T: Sendable>(lockKey: Int64, _ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
 
     /// Keeps the database working (a connection pool needs a running task) until graceful shutdown
@@ -122,6 +126,16 @@ extension SQLDatabase {
     public func query(_ sql: String, _ binds: [SQLValue] = []) async throws -> [SQLRow] {
         try await withConnection { try await $0.query(sql, binds) }
     }
+
+    /// Runs one statement that only reads (a `SELECT`) on a reading connection.
+    public func read(_ sql: String, _ binds: [SQLValue] = []) async throws -> [SQLRow] {
+        try await withReadConnection { try await $0.query(sql, binds) }
+    }
+
+    /// Any connection will do for reading, unless the database says otherwise.
+    public func withReadConnection<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
+        try await withConnection(body)
+    }
 }
 
 /// The spellings that differ between SQLite and PostgreSQL, kept in one place.
@@ -132,19 +146,24 @@ public struct SQLDialect: Sendable {
     public var caseInsensitiveLike: String
     /// The function giving the larger of two values.
     public var greatest: String
+    /// Whether `SELECT … FOR UPDATE` locks rows: several nodes write at once (PostgreSQL), where
+    /// SQLite's one writer needs no row locks.
+    public var locksRowsForUpdate: Bool
 
     /// SQLite: `LIKE` is already case-insensitive for ASCII; two-argument `MAX` is scalar.
     public static let sqlite = SQLDialect(
         autoIncrementPrimaryKey: "INTEGER PRIMARY KEY AUTOINCREMENT",
         caseInsensitiveLike: "LIKE",
-        greatest: "MAX"
+        greatest: "MAX",
+        locksRowsForUpdate: false
     )
 
     /// PostgreSQL.
     public static let postgres = SQLDialect(
         autoIncrementPrimaryKey: "BIGSERIAL PRIMARY KEY",
         caseInsensitiveLike: "ILIKE",
-        greatest: "GREATEST"
+        greatest: "GREATEST",
+        locksRowsForUpdate: true
     )
 }
 

@@ -23,7 +23,17 @@ public final class ChatHub: Sendable {
         let cutOff: @Sendable (CutOff) -> Void
     }
 
+    /// A chat whose first socket on this node opened, or whose last one closed.
+    public enum Activity: Sendable {
+        /// The chat's first socket opened, having seen the chat up to `position` (its last `seq`).
+        case opened(chatID: Int64, position: Int64)
+        case closed(chatID: Int64)
+    }
+
     private let sockets = Mutex<[Int64: [Int: Member]]>([:])
+    /// Told of every ``Activity``, under the hub's lock so events come in the order they happen:
+    /// it must be quick and must not call the hub.
+    private let activityObserver = Mutex<(@Sendable (Activity) -> Void)?>(nil)
     private let nextID = Atomic<Int>(0)
     private let departures = Atomic<Int>(0)
     private let metrics: DeliveryMetrics
@@ -33,14 +43,25 @@ public final class ChatHub: Sendable {
         self.metrics = metrics
     }
 
-    /// Registers a socket of `chatID`, opened by `userID` with the token `tokenDigest`; returns the
-    /// id to leave with. `cutOff` is called when the hub drops the socket.
+    /// Calls `observer` with every chat that gets its first socket or loses its last one (a channel
+    /// layer subscribes to just those chats). One observer; a second replaces the first.
+    public func observeActivity(_ observer: @escaping @Sendable (Activity) -> Void) {
+        activityObserver.withLock { $0 = observer }
+    }
+
+    /// Registers a socket of `chatID`, opened by `userID` with the token `tokenDigest`, that has
+    /// seen the chat up to `position`; returns the id to leave with. `cutOff` is called when the
+    /// hub drops the socket.
     func join(
-        chatID: Int64, userID: Int64, tokenDigest: String, outbox: Outbox, cutOff: @escaping @Sendable (CutOff) -> Void
+        chatID: Int64, userID: Int64, tokenDigest: String, position: Int64 = 0, outbox: Outbox,
+        cutOff: @escaping @Sendable (CutOff) -> Void
     ) -> Int {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
         let member = Member(userID: userID, tokenDigest: tokenDigest, outbox: outbox, cutOff: cutOff)
-        sockets.withLock { $0[chatID, default: [:]][id] = member }
+        sockets.withLock { chats in
+            if chats[chatID] == nil { activityObserver.withLock { $0?(.opened(chatID: chatID, position: position)) } }
+            chats[chatID, default: [:]][id] = member
+        }
         metrics.openSockets.increment()
         return id
     }
@@ -49,7 +70,10 @@ public final class ChatHub: Sendable {
     func leave(chatID: Int64, socketID: Int) {
         sockets.withLock { chats in
             chats[chatID]?[socketID] = nil
-            if chats[chatID]?.isEmpty == true { chats[chatID] = nil }
+            if chats[chatID]?.isEmpty == true {
+                chats[chatID] = nil
+                activityObserver.withLock { $0?(.closed(chatID: chatID)) }
+            }
         }
         metrics.openSockets.decrement()
         departures.wrappingAdd(1, ordering: .relaxed)

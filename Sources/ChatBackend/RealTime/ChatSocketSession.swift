@@ -32,7 +32,7 @@ struct ChatSocketSession {
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, shutdown: ShutdownSignal) async {
         let (frames, outbox) = AsyncStream<OutboundFrame>.makeStream(bufferingPolicy: .bufferingOldest(Limits.socketOutboundQueue))
         let state = SessionState()
-        let socketID = hub.join(chatID: chat.id, userID: user.id, tokenDigest: caller.tokenDigest, outbox: outbox) { cutOff in
+        let socketID = hub.join(chatID: chat.id, userID: user.id, tokenDigest: caller.tokenDigest, position: chat.lastSeq, outbox: outbox) { cutOff in
             switch cutOff {
             case .overflow: state.close(.policyViolation, "outbound queue full: read faster")
             case .revoked: state.close(.policyViolation, "token revoked")
@@ -150,7 +150,7 @@ struct ChatSocketSession {
             _ = try await store.addMessage(chatID: chat.id, authorID: user.id, content: content) { [metrics] message in
                 metrics.messagesStored.increment()
                 do {
-                    try await channelLayer.publish(chatID: chatID, frame: ServerFrame.newMessage(message))
+                    try await channelLayer.publish(chatID: chatID, seq: message.seq, frame: ServerFrame.newMessage(message))
                 } catch {
                     // Committed already: readers catch up with fetch_messages.
                     logger.warning("publishing a stored message failed", metadata: ["error": "\(error)", "message": "\(message.id)"])

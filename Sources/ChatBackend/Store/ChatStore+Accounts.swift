@@ -44,7 +44,7 @@ extension ChatStore {
 
     /// Whether some user already has this username (case-insensitive).
     public func usernameExists(_ username: String) async throws -> Bool {
-        try await !database.query("SELECT id FROM users WHERE username_key = ?", [.text(username.lowercased())]).isEmpty
+        try await !database.read("SELECT id FROM users WHERE username_key = ?", [.text(username.lowercased())]).isEmpty
     }
 
     /// The user with this e-mail (case-insensitive), if any.
@@ -63,7 +63,7 @@ extension ChatStore {
     }
 
     private func firstUser(where condition: String, _ bind: SQLValue) async throws -> User? {
-        try await database.query("SELECT \(Self.userColumns) FROM users u WHERE \(condition)", [bind])
+        try await database.read("SELECT \(Self.userColumns) FROM users u WHERE \(condition)", [bind])
             .first.map(Self.user)
     }
 
@@ -72,8 +72,8 @@ extension ChatStore {
         let like = database.dialect.caseInsensitiveLike
         let condition = "u.username \(like) ? ESCAPE '\\'"
         let pattern = SQLValue.text(Self.containsPattern(phrase))
-        let total = try Self.count(await database.query("SELECT COUNT(*) AS n FROM users u WHERE \(condition)", [pattern]))
-        let rows = try await database.query(
+        let total = try Self.count(await database.read("SELECT COUNT(*) AS n FROM users u WHERE \(condition)", [pattern]))
+        let rows = try await database.read(
             "SELECT \(Self.userColumns) FROM users u WHERE \(condition) ORDER BY u.username_key, u.id LIMIT ? OFFSET ?",
             [pattern, .int(Int64(limit)), .int(Int64(offset))]
         )
@@ -109,7 +109,7 @@ extension ChatStore {
 
     /// The active user a token hash belongs to, if any.
     public func user(tokenHash: String) async throws -> User? {
-        try await database.query(
+        try await database.read(
             "SELECT \(Self.userColumns) FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.key_hash = ? AND u.is_active = 1",
             [.text(tokenHash)]
         ).first.map(Self.user)

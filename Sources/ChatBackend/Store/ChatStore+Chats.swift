@@ -11,9 +11,9 @@ extension ChatStore {
         case .groups: condition += " AND c.is_group = 1"
         }
         let total = try Self.count(
-            await database.query("SELECT COUNT(*) AS n FROM chats c WHERE \(condition)", [.int(userID)])
+            await database.read("SELECT COUNT(*) AS n FROM chats c WHERE \(condition)", [.int(userID)])
         )
-        let rows = try await database.query(
+        let rows = try await database.read(
             "SELECT \(Self.chatColumns) FROM chats c WHERE \(condition) ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ? OFFSET ?",
             [.int(userID), .int(Int64(limit)), .int(Int64(offset))]
         )
@@ -35,7 +35,7 @@ extension ChatStore {
             """
             INSERT INTO chats (uuid, name, is_group, last_activity_at, last_message, created_at)
             VALUES (?, ?, ?, ?, NULL, ?)
-            RETURNING id, uuid, name, is_group, last_activity_at, last_message
+            RETURNING id, uuid, name, is_group, last_activity_at, last_message, last_seq
             """,
             [.text(UUID().text), name.map(SQLValue.text) ?? .null, .int(isGroup ? 1 : 0), .int(now.microseconds), .int(now.microseconds)]
         )
@@ -51,20 +51,20 @@ extension ChatStore {
 
     /// The chat with this public id, if any.
     public func chat(uuid: UUID) async throws -> Chat? {
-        try await database.query("SELECT \(Self.chatColumns) FROM chats c WHERE c.uuid = ?", [.text(uuid.text)])
+        try await database.read("SELECT \(Self.chatColumns) FROM chats c WHERE c.uuid = ?", [.text(uuid.text)])
             .first.map(Self.chat)
     }
 
     /// Whether a user takes part in a chat.
     public func isParticipant(userID: Int64, chatID: Int64) async throws -> Bool {
-        try await !database.query(
+        try await !database.read(
             "SELECT 1 AS yes FROM chat_participants WHERE chat_id = ? AND user_id = ?", [.int(chatID), .int(userID)]
         ).isEmpty
     }
 
     /// The public ids of a chat's participants, in the order they joined.
     public func participantUUIDs(chatID: Int64) async throws -> [UUID] {
-        try await database.query(
+        try await database.read(
             "SELECT u.uuid FROM chat_participants p JOIN users u ON u.id = p.user_id WHERE p.chat_id = ? ORDER BY p.id",
             [.int(chatID)]
         ).compactMap { UUID(uuidString: try $0.string("uuid")) }

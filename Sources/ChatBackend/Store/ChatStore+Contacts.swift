@@ -32,7 +32,7 @@ extension ChatStore {
 
     /// The invitations `userID` received and has not answered, oldest first.
     public func pendingInvitations(inviteeID: Int64) async throws -> [Invitation] {
-        try await database.query(
+        try await database.read(
             """
             SELECT ct.id, a.username AS inviter, b.username AS invitee
             FROM contacts ct JOIN users a ON a.id = ct.inviter_id JOIN users b ON b.id = ct.invitee_id
@@ -47,7 +47,7 @@ extension ChatStore {
 
     /// The contact with this id, if any.
     public func contact(id: Int64) async throws -> Contact? {
-        try await database.query(
+        try await database.read(
             "SELECT id, inviter_id, invitee_id, accepted FROM contacts WHERE id = ?", [.int(id)]
         ).first.map {
             Contact(
@@ -88,9 +88,9 @@ extension ChatStore {
             """
         let binds: [SQLValue] = [.int(userID), .int(userID)]
         let total = try Self.count(
-            await database.query("SELECT COUNT(*) AS n FROM users u WHERE u.id IN (\(friendIDs))", binds)
+            await database.read("SELECT COUNT(*) AS n FROM users u WHERE u.id IN (\(friendIDs))", binds)
         )
-        let rows = try await database.query(
+        let rows = try await database.read(
             "SELECT \(Self.userColumns) FROM users u WHERE u.id IN (\(friendIDs)) ORDER BY u.username_key, u.id LIMIT ? OFFSET ?",
             binds + [.int(Int64(limit)), .int(Int64(offset))]
         )
@@ -102,7 +102,7 @@ extension ChatStore {
         guard !candidateIDs.isEmpty else { return [] }
         let placeholders = Array(repeating: "?", count: candidateIDs.count).joined(separator: ", ")
         let candidates = candidateIDs.map(SQLValue.int)
-        let rows = try await database.query(
+        let rows = try await database.read(
             """
             SELECT invitee_id AS friend FROM contacts WHERE inviter_id = ? AND accepted = 1 AND invitee_id IN (\(placeholders))
             UNION SELECT inviter_id FROM contacts WHERE invitee_id = ? AND accepted = 1 AND inviter_id IN (\(placeholders))

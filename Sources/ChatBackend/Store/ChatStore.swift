@@ -7,11 +7,14 @@ import Foundation
 public struct ChatStore: Sendable {
     let database: any SQLDatabase
     let clock: @Sendable () -> Timestamp
+    /// Stores messages in batches; shared by every copy of this store.
+    let messageWriter: MessageWriter
 
     /// Creates a store over `database`; `clock` stamps messages and activity (tests fix it).
     public init(database: any SQLDatabase, clock: @escaping @Sendable () -> Timestamp = { .now }) {
         self.database = database
         self.clock = clock
+        self.messageWriter = MessageWriter(database: database, clock: clock)
     }
 }
 
@@ -26,7 +29,7 @@ public enum StoreConflict: Error, Equatable {
 
 extension ChatStore {
     static let userColumns = "u.id, u.uuid, u.email, u.username, u.password_hash, u.email_verified, u.is_active"
-    static let chatColumns = "c.id, c.uuid, c.name, c.is_group, c.last_activity_at, c.last_message"
+    static let chatColumns = "c.id, c.uuid, c.name, c.is_group, c.last_activity_at, c.last_message, c.last_seq"
     static let messageColumns = "m.id, m.chat_id, m.seq, m.author_id, m.content, m.time_stamp"
 
     static func user(_ row: SQLRow) throws -> User {
@@ -48,7 +51,8 @@ extension ChatStore {
             name: try row.optionalString("name"),
             isGroup: try row.bool("is_group"),
             lastActivity: Timestamp(microseconds: try row.int("last_activity_at")),
-            lastMessage: try row.optionalString("last_message")
+            lastMessage: try row.optionalString("last_message"),
+            lastSeq: try row.int("last_seq")
         )
     }
 

@@ -33,6 +33,59 @@ final class RedisConnection {
         return try take(reply)
     }
 
+    /// Sends several commands in one write and returns their replies, in order (pipelining: one
+    /// round trip for all of them). A command's error reply is returned, not thrown.
+    func pipeline(_ commands: [[String]]) throws -> [RedisReply] {
+        guard let context else { throw RedisError("connection closed") }
+        for arguments in commands {
+            let status = withArgv(arguments) { argc, argv, lengths in redisAppendCommandArgv(context, argc, argv, lengths) }
+            guard status == REDIS_OK else { throw RedisError(Self.errorText(context)) }
+        }
+        return try commands.map { _ in
+            var reply: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &reply) == REDIS_OK, let reply else { throw RedisError(Self.errorText(context)) }
+            defer { freeReplyObject(reply) }
+            return RedisReply(reply.assumingMemoryBound(to: redisReply.self))
+        }
+    }
+
+    /// The socket, for `poll`.
+    var fileDescriptor: Int32 {
+        context?.pointee.fd ?? -1
+    }
+
+    /// Queues a command to be written by ``flush()``, without waiting for its reply (a
+    /// subscriber's SUBSCRIBE: its confirmation comes among the messages).
+    func append(_ arguments: [String]) throws {
+        guard let context else { throw RedisError("connection closed") }
+        let status = withArgv(arguments) { argc, argv, lengths in redisAppendCommandArgv(context, argc, argv, lengths) }
+        guard status == REDIS_OK else { throw RedisError(Self.errorText(context)) }
+    }
+
+    /// Writes every queued command.
+    func flush() throws {
+        guard let context else { throw RedisError("connection closed") }
+        var done: Int32 = 0
+        while done == 0 {
+            guard redisBufferWrite(context, &done) == REDIS_OK else { throw RedisError(Self.errorText(context)) }
+        }
+    }
+
+    /// Reads what the socket has (call when `poll` says it is readable: it does not wait for more).
+    func readAvailable() throws {
+        guard let context else { throw RedisError("connection closed") }
+        guard redisBufferRead(context) == REDIS_OK else { throw RedisError(Self.errorText(context)) }
+    }
+
+    /// A reply read already, if a whole one is buffered; never reads the socket.
+    func bufferedReply() throws -> RedisReply? {
+        guard let context else { throw RedisError("connection closed") }
+        var reply: UnsafeMutableRawPointer?
+        guard redisGetReplyFromReader(context, &reply) == REDIS_OK else { throw RedisError(Self.errorText(context)) }
+        guard let reply else { return nil }
+        return try take(reply)
+    }
+
     /// Waits for the next reply (a subscriber's next message).
     func nextReply() throws -> RedisReply {
         guard let context else { throw RedisError("connection closed") }

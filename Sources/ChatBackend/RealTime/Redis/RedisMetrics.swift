@@ -43,18 +43,23 @@ public struct RedisMetrics: Sendable {
 ///
 /// Bounded: frames lost with a Redis connection never come back, and must not pile up.
 final class PendingFrames: Sendable {
-    private let published = Mutex<[String: ContinuousClock.Instant]>([:])
+    private struct Position: Hashable {
+        let chatID: Int64
+        let seq: Int64
+    }
+
+    private let published = Mutex<[Position: ContinuousClock.Instant]>([:])
     private let capacity = 4096
 
-    func add(_ frame: String, at instant: ContinuousClock.Instant) {
+    func add(chatID: Int64, seq: Int64, at instant: ContinuousClock.Instant) {
         published.withLock { published in
             if published.count >= capacity { published.removeAll(keepingCapacity: true) }
-            published[frame] = instant
+            published[Position(chatID: chatID, seq: seq)] = instant
         }
     }
 
-    /// When this node published `frame`, if it did and it has not come back yet.
-    func take(_ frame: String) -> ContinuousClock.Instant? {
-        published.withLock { $0.removeValue(forKey: frame) }
+    /// When this node published the chat's message `seq`, if it did and it has not come back yet.
+    func take(chatID: Int64, seq: Int64) -> ContinuousClock.Instant? {
+        published.withLock { $0.removeValue(forKey: Position(chatID: chatID, seq: seq)) }
     }
 }

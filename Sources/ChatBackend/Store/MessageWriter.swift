@@ -1,0 +1,202 @@
+import DequeModule
+import Synchronization
+
+/// Group commit: messages sent at the same time are stored together, one transaction and a few
+/// statements per batch instead of four round trips per message.
+///
+/// There is no writer task to start or stop. The first sender that finds the writer idle becomes
+/// the leader: it stores batches until the queue is empty, then steps down. Senders arriving
+/// meanwhile wait in the queue and are stored in the next batch, so the busier the server, the
+/// larger the batches and the cheaper each message.
+///
+/// Within a batch each chat's messages take consecutive `seq`s in the order they were submitted,
+/// and their publishes run after the commit, in that order. On SQLite (one writer) and in one node,
+/// that order is the chat's order. Across PostgreSQL nodes, the chat rows are locked by the
+/// transaction, so `seq`s never collide; publishes of two nodes may cross on the way, and the
+/// receiving node puts them back in `seq` order (``SequencedDelivery``).
+final class MessageWriter: Sendable {
+    /// One message waiting to be stored.
+    struct Pending: Sendable {
+        let chatID: Int64
+        let authorID: Int64
+        let content: String
+        let publish: @Sendable (Message) async -> Void
+        let stored: CheckedContinuation<Message, any Error>
+    }
+
+    private struct State {
+        var queue: Deque<Pending> = []
+        var leading = false
+    }
+
+    private let database: any SQLDatabase
+    private let clock: @Sendable () -> Timestamp
+    private let state = Mutex(State())
+
+    /// The largest batch: bounds one transaction's statements (5 binds a message) and how long a
+    /// sender at the back of a batch waits.
+    static let batchLimit = 256
+
+    init(database: any SQLDatabase, clock: @escaping @Sendable () -> Timestamp) {
+        self.database = database
+        self.clock = clock
+    }
+
+    /// Stores a message, runs `publish` once it and every message queued before it in its chat are
+    /// committed and published, and returns it.
+    func store(chatID: Int64, authorID: Int64, content: String, publish: @escaping @Sendable (Message) async -> Void) async throws -> Message {
+        try await withCheckedThrowingContinuation { continuation in
+            let pending = Pending(chatID: chatID, authorID: authorID, content: content, publish: publish, stored: continuation)
+            let leads = state.withLock { state in
+                state.queue.append(pending)
+                guard !state.leading else { return false }
+                state.leading = true
+                return true
+            }
+            // A task of its own, so the leader's sender is answered with its batch, not after the whole queue.
+            if leads { Task { await self.lead() } }
+        }
+    }
+
+    /// Stores batches until the queue is empty.
+    private func lead() async {
+        while let batch = nextBatch() {
+            await commit(batch)
+        }
+    }
+
+    private func nextBatch() -> [Pending]? {
+        state.withLock { state in
+            guard !state.queue.isEmpty else {
+                state.leading = false
+                return nil
+            }
+            let count = min(state.queue.count, Self.batchLimit)
+            let batch = Array(state.queue.prefix(count))
+            state.queue.removeFirst(count)
+            return batch
+        }
+    }
+
+    /// Commits a batch and publishes it in commit order. When a batch fails, each message is tried
+    /// on its own, so one bad message (a chat deleted meanwhile) fails only its own sender.
+    private func commit(_ batch: [Pending]) async {
+        do {
+            let messages = try await insert(batch)
+            for (pending, message) in zip(batch, messages) {
+                await pending.publish(message)
+                pending.stored.resume(returning: message)
+            }
+        } catch let error where batch.count > 1 && !(error is DatabaseUnavailableError) {
+            for pending in batch { await commit([pending]) }
+        } catch {
+            for pending in batch { pending.stored.resume(throwing: error) }
+        }
+    }
+
+    /// Inserts the batch in one transaction; returns its messages in the batch's order.
+    private func insert(_ batch: [Pending]) async throws -> [Message] {
+        let chats = BatchChats(batch)
+        let now = clock().microseconds
+        let dialect = database.dialect
+        return try await database.transaction { connection in
+            if dialect.locksRowsForUpdate {
+                // Rows locked in one order by every node, so two batches never deadlock.
+                _ = try await connection.query(
+                    "SELECT id FROM chats WHERE id IN (\(chats.placeholders)) ORDER BY id FOR UPDATE", chats.ids.map(SQLValue.int)
+                )
+            }
+            let positions = try await connection.query(chats.advanceStatement(dialect: dialect), chats.advanceBinds(now: now))
+            var first: [Int64: (seq: Int64, timeStamp: Int64)] = [:]
+            for row in positions {
+                let (chatID, count) = (try row.int("id"), Int64(chats.counts[try row.int("id")] ?? 0))
+                first[chatID] = (try row.int("last_seq") - count + 1, try row.int("last_activity_at") - count + 1)
+            }
+            guard first.count == chats.ids.count else { throw ChatGone() }
+
+            var messages: [Message] = []
+            var binds: [SQLValue] = []
+            for pending in batch {
+                let (seq, timeStamp) = first[pending.chatID]!
+                first[pending.chatID] = (seq + 1, timeStamp + 1)
+                messages.append(Message(
+                    id: 0, chatID: pending.chatID, seq: seq, authorID: pending.authorID,
+                    content: pending.content, timeStamp: Timestamp(microseconds: timeStamp)
+                ))
+                binds += [.int(pending.chatID), .int(seq), .int(pending.authorID), .text(pending.content), .int(timeStamp)]
+            }
+            let rows = try await connection.query(
+                "INSERT INTO messages (chat_id, seq, author_id, content, time_stamp) VALUES "
+                    + Array(repeating: "(?, ?, ?, ?, ?)", count: batch.count).joined(separator: ", ")
+                    + " RETURNING id, chat_id, seq",
+                binds
+            )
+            // RETURNING's row order is not promised: match the ids by (chat, seq).
+            var ids: [ChatPosition: Int64] = [:]
+            for row in rows { ids[ChatPosition(chatID: try row.int("chat_id"), seq: try row.int("seq"))] = try row.int("id") }
+            for index in messages.indices {
+                guard let id = ids[ChatPosition(chatID: messages[index].chatID, seq: messages[index].seq)] else {
+                    throw SQLRowError.unexpectedValue("id")
+                }
+                messages[index].id = id
+            }
+            return messages
+        }
+    }
+
+    private struct ChatPosition: Hashable {
+        let chatID: Int64
+        let seq: Int64
+    }
+
+    /// A message's chat no longer exists (deleted while the message waited).
+    struct ChatGone: Error {}
+}
+
+/// The chats of one batch, with how many messages each takes and its newest content.
+private struct BatchChats {
+    let ids: [Int64]
+    let counts: [Int64: Int]
+    let lastContent: [Int64: String]
+
+    init(_ batch: [MessageWriter.Pending]) {
+        var ids: [Int64] = []
+        var counts: [Int64: Int] = [:]
+        var lastContent: [Int64: String] = [:]
+        for pending in batch {
+            if counts[pending.chatID] == nil { ids.append(pending.chatID) }
+            counts[pending.chatID, default: 0] += 1
+            lastContent[pending.chatID] = pending.content
+        }
+        self.ids = ids.sorted()
+        self.counts = counts
+        self.lastContent = lastContent
+    }
+
+    var placeholders: String {
+        Array(repeating: "?", count: ids.count).joined(separator: ", ")
+    }
+
+    /// One statement moves every chat of the batch forward: `last_seq` by its message count, and
+    /// the time stamps to consecutive microseconds after both the clock and the chat's newest
+    /// message, so a chat's time stamps only ever grow (an old client pages history by them alone).
+    func advanceStatement(dialect: SQLDialect) -> String {
+        let values = Array(repeating: "(?, ?, ?, ?)", count: ids.count).joined(separator: ", ")
+        return """
+            WITH batch(chat_id, message_count, newest, now) AS (VALUES \(values))
+            UPDATE chats SET
+                last_seq = chats.last_seq + batch.message_count,
+                last_message = batch.newest,
+                last_activity_at = \(dialect.greatest)(
+                    batch.now,
+                    COALESCE((SELECT MAX(time_stamp) FROM messages WHERE messages.chat_id = chats.id), 0) + 1
+                ) + batch.message_count - 1
+            FROM batch WHERE chats.id = batch.chat_id
+            RETURNING chats.id, chats.last_seq, chats.last_activity_at
+            """
+    }
+
+    func advanceBinds(now: Int64) -> [SQLValue] {
+        ids.flatMap { id in [.int(id), .int(Int64(counts[id]!)), .text(lastContent[id]!), .int(now)] }
+    }
+}
