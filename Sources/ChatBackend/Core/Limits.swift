@@ -35,8 +35,16 @@ public enum Limits {
     public static let shutdownDrain = Duration.seconds(5)
     /// How long `/readyz` waits for the database before calling it failing.
     public static let readinessCheck = Duration.seconds(2)
-    /// Frames a socket may have queued before it is cut off as too slow.
+    /// Frames a socket may have queued (or written but not yet taken by the system) before it is
+    /// cut off as too slow a reader: closed with 1008.
     public static let socketOutboundQueue = 1024
+    /// Commands (`new_message`, `fetch_messages`) a socket may have waiting for the store; beyond,
+    /// each is answered at once with an error frame saying it was not carried out and to send it
+    /// again later. The socket goes on reading meanwhile, so its pongs are never stuck behind them.
+    public static let socketPendingCommands = 64
+    /// How long the server waits, after its close frame, for the client's before it ends the
+    /// connection anyway (also when the client never reads the close frame).
+    public static let socketCloseTimeout = Duration.seconds(10)
 
     // MARK: Connections
 

@@ -42,8 +42,8 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     /// The context a socket handler runs with.
     struct SocketContext: WebSocketContext {
         let logger: Logger
-        /// Fires when the server starts shutting down, so the handler can close with 1001.
-        let shutdown: ShutdownSignal
+        /// The socket's wire, its shutdown signal (the handler closes with 1001 itself) and bounds.
+        let connection: SocketConnection
     }
 
     enum UpgradeResult: Sendable {
@@ -282,8 +282,14 @@ extension ChatServerChannel {
     /// Runs an admitted socket with WSCore's handler, closing it with 1001 on graceful shutdown.
     func socketHandler(_ handler: @escaping WebSocketDataHandler<SocketContext>) -> SocketHandler {
         let webSocket = self.webSocket
+        let connections = self.connections
         return { asyncChannel, logger in
             let shutdown = ShutdownSignal()
+            let connection = SocketConnection(
+                wire: ChannelSocketWire(channel: asyncChannel.channel), shutdown: shutdown,
+                outboundQueue: connections.socketOutboundQueue, pendingCommands: connections.socketPendingCommands,
+                closeTimeout: connections.socketCloseTimeout
+            )
             // WSCore answers a graceful shutdown by closing with 1000; the contract says 1001.
             // Detached, the library's task does not see the server's shutdown, and the
             // handler closes with 1001 itself when `shutdown` fires.
@@ -299,7 +305,7 @@ extension ChatServerChannel {
                             maxFrameSize: webSocket.maxFrameSize
                         ),
                         asyncChannel: asyncChannel,
-                        context: SocketContext(logger: logger, shutdown: shutdown),
+                        context: SocketContext(logger: logger, connection: connection),
                         handler: handler
                     )
                 } catch {
@@ -337,7 +343,8 @@ extension HTTPServerBuilder {
         let socketResponder = router.buildResponder()
         let admission = ConnectionAdmission(maxPerAddress: connections.maxConnectionsPerAddress, maxTotal: connections.maxConnections)
         let webSocket = WebSocketServerConfiguration(
-            maxFrameSize: Limits.socketFrameBytes, autoPing: .enabled(timePeriod: connections.socketPingInterval)
+            maxFrameSize: Limits.socketFrameBytes, autoPing: .enabled(timePeriod: connections.socketPingInterval),
+            closeTimeout: connections.socketCloseTimeout
         )
         return .init { responder in
             // No idle timeout here: RequestDeadlineHandler keeps the time, to the byte.

@@ -11,6 +11,12 @@ public struct ConnectionSettings: Sendable {
     public var maxConnections = Limits.connections
     /// See ``Limits/socketPingInterval``.
     public var socketPingInterval = Limits.socketPingInterval
+    /// See ``Limits/socketOutboundQueue``.
+    public var socketOutboundQueue = Limits.socketOutboundQueue
+    /// See ``Limits/socketPendingCommands``.
+    public var socketPendingCommands = Limits.socketPendingCommands
+    /// See ``Limits/socketCloseTimeout``.
+    public var socketCloseTimeout = Limits.socketCloseTimeout
 
     public init() {}
 }

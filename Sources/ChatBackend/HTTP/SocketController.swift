@@ -39,7 +39,7 @@ struct SocketController {
         }
         let session = makeSession(caller, chat, context.logger)
         context.admittedSocket.admit { inbound, outbound, socketContext in
-            await session.run(inbound: inbound, outbound: outbound, shutdown: socketContext.shutdown)
+            await session.run(inbound: inbound, outbound: outbound, connection: socketContext.connection)
         }
         return Response(status: .switchingProtocols)
     }

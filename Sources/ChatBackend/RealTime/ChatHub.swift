@@ -2,11 +2,12 @@ import Synchronization
 
 /// The sockets this node has open, by chat, and the fan-out of a chat's frames to them.
 ///
-/// Delivery never waits on a socket: each socket has a bounded queue drained by its own task, and
-/// a socket whose queue is full is cut off instead of slowing the chat down for everyone else.
+/// Delivery never waits on a socket: each socket has a bounded queue (``SocketOutbox``) written
+/// onto its connection, and a socket whose queue is full is cut off instead of slowing the chat
+/// down for everyone else.
 public final class ChatHub: Sendable {
     /// A socket's outbound queue, as the hub sees it.
-    typealias Outbox = AsyncStream<OutboundFrame>.Continuation
+    typealias Outbox = SocketOutbox
 
     /// Why the hub cuts a socket off.
     enum CutOff: Sendable {
@@ -93,9 +94,14 @@ public final class ChatHub: Sendable {
         guard !members.isEmpty else { return }
         let fanOut = FanOut(sockets: members.count, since: committed ?? .now, duration: metrics.fanOutDuration)
         for member in members {
-            if case .dropped = member.outbox.yield(OutboundFrame(text: frame, fanOut: fanOut)) {
+            switch member.outbox.offer(OutboundFrame(text: frame, fanOut: fanOut)) {
+            case .queued:
+                break
+            case .full:
                 fanOut.done()
                 member.cutOff(.overflow)
+            case .closed:
+                fanOut.done()
             }
         }
     }

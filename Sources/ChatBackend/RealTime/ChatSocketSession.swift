@@ -3,13 +3,36 @@ import Logging
 import NIOWebSocket
 import Synchronization
 
+/// What the HTTP floor hands a socket session besides the WebSocket itself: the wire its frames
+/// go out on, the shutdown signal, and the socket's bounds.
+struct SocketConnection: Sendable {
+    let wire: any SocketWire
+    /// Fires when the server starts shutting down, so the session can drain and close with 1001.
+    let shutdown: ShutdownSignal
+    /// See ``Limits/socketOutboundQueue``.
+    let outboundQueue: Int
+    /// See ``Limits/socketPendingCommands``.
+    let pendingCommands: Int
+    /// See ``Limits/socketCloseTimeout``.
+    let closeTimeout: Duration
+}
+
 /// One open chat socket: reads the client's commands, answers them, and forwards the chat's
-/// broadcasts, all through one bounded outbound queue so a single task writes to the socket.
+/// broadcasts, all through one bounded outbound queue written straight onto the connection.
+///
+/// Why the reader never waits for the store: WSCore handles a ping's pong only when the reader
+/// asks for the next frame. When this session awaited each `new_message`'s commit before reading
+/// on, a saturated store held the client's pong behind its own queued frames; after one ping
+/// interval without a pong WSCore wrote a close frame behind the queued writes and closed the
+/// channel at once, so the close frame was dropped with them and the client saw its connection
+/// end with no close frame (the server stopped, not the client: the client side does not ping).
+/// Now the reader hands commands to a bounded queue (``CommandQueue``) served one at a time, in
+/// order, and answers at once when it is full: "not stored, send it again later".
 struct ChatSocketSession {
     /// Who opened the socket, with the token checked again as frames come.
     let caller: Caller
     let chat: Chat
-    /// How long an authorization check holds before the next frame checks again.
+    /// How long an authorization check holds before the next command checks again.
     let reauthorizationInterval: Duration
     let authenticator: Authenticator
     let store: ChatStore
@@ -23,86 +46,127 @@ struct ChatSocketSession {
 
     private var user: User { caller.user }
 
+    /// A command accepted from the client, waiting for the store.
+    enum Command: Sendable {
+        case fetchMessages(HistoryCursor?)
+        case newMessage(String)
+
+        /// The answer when it cannot be carried out: what the client should do.
+        var refusal: String {
+            switch self {
+            case .newMessage: "the message was not stored: the server is busy; send it again later"
+            case .fetchMessages: "could not read the history now: the server is busy; ask again later"
+            }
+        }
+    }
+
     /// Serves the socket until the client leaves, the token is revoked, the client reads too
     /// slowly, or the server shuts down.
     ///
-    /// On shutdown nothing acknowledged is lost: new frames are refused (not stored), the frames
-    /// being handled finish, the sender's own broadcasts get time to come back, every queued frame is
+    /// On shutdown nothing acknowledged is lost: new frames are refused (not stored), the commands
+    /// accepted finish, the sender's own broadcasts get time to come back, every queued frame is
     /// written, and then the socket is closed with 1001.
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, shutdown: ShutdownSignal) async {
-        let (frames, outbox) = AsyncStream<OutboundFrame>.makeStream(bufferingPolicy: .bufferingOldest(Limits.socketOutboundQueue))
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, connection: SocketConnection) async {
+        let outbox = SocketOutbox(capacity: connection.outboundQueue, wire: connection.wire)
         let state = SessionState()
+        let closer = Closer(outbox: outbox, outbound: outbound, state: state, connection: connection, logger: logger)
+        let commands = CommandQueue<Command>(capacity: connection.pendingCommands) { command in
+            await serve(command, outbox: outbox, state: state, closer: closer)
+        }
+        closer.commands.withLock { $0 = commands }
+        // The queue's server holds the closer, which holds the queue: let go when the socket ends.
+        defer { closer.commands.withLock { $0 = nil } }
         let socketID = hub.join(chatID: chat.id, userID: user.id, tokenDigest: caller.tokenDigest, position: chat.lastSeq, outbox: outbox) { cutOff in
             switch cutOff {
-            case .overflow: state.close(.policyViolation, "outbound queue full: read faster")
-            case .revoked: state.close(.policyViolation, "token revoked")
+            case .overflow: closer.close(.policyViolation, "outbound queue full: read faster", dropQueued: true)
+            case .revoked: closer.close(.policyViolation, "token revoked", dropQueued: false)
             }
-            outbox.finish()
         }
         defer { hub.leave(chatID: chat.id, socketID: socketID) }
-
-        await withTaskGroup(of: Void.self) { lifetime in
-            lifetime.addTask { await drain(on: shutdown, state: state, outbox: outbox) }
-            await withTaskGroup(of: Void.self) { socket in
-                socket.addTask { await write(frames, to: outbound, state: state) }
-                socket.addTask { await read(inbound, state: state, outbox: outbox) }
-                await socket.waitForAll()
-            }
-            lifetime.cancelAll()
+        connection.shutdown.onFire { [channelLayer] in
+            Task { await Self.drain(commands: commands, state: state, closer: closer, deliveryDelay: channelLayer.deliveryDelay) }
         }
-    }
+        defer { connection.shutdown.onFire(nil) }
 
-    /// Writes queued frames until the queue is finished, then closes with the reason, if any.
-    private func write(_ frames: AsyncStream<OutboundFrame>, to outbound: WebSocketOutboundWriter, state: SessionState) async {
-        for await frame in frames {
-            do { try await outbound.write(.text(frame.text)) } catch { break }
-            frame.fanOut?.done()
-        }
-        if let (code, reason) = state.closeReason {
-            logger.debug("closing a socket", metadata: ["user": "\(user.id)", "chat": "\(chat.id)", "reason": "\(reason)"])
-            try? await outbound.close(code, reason: reason)
-        }
-    }
-
-    /// Reads and answers the client's frames until it leaves or the socket is closed.
-    private func read(_ inbound: WebSocketInboundStream, state: SessionState, outbox: ChatHub.Outbox) async {
         do {
-            var checkedAt = ContinuousClock.now
             for try await message in inbound.messages(maxSize: Limits.socketFrameBytes) {
-                guard state.beginHandling() else {
-                    outbox.yield(SocketFrameError("the server is shutting down: send it again once reconnected").frame)
+                switch state.phase {
+                case .open:
+                    receive(message, outbox: outbox, commands: commands)
+                case .draining:
+                    outbox.offer(SocketFrameError("the server is shutting down: send it again once reconnected").frame)
+                case .closing:
                     continue
                 }
-                defer { state.endHandling() }
-                // The token (or the membership) may have been revoked on another node since the last check.
-                if ContinuousClock.now - checkedAt >= reauthorizationInterval {
-                    guard await isStillAuthorized() else {
-                        state.close(.policyViolation, "token revoked or no longer a participant")
-                        break
-                    }
-                    checkedAt = .now
-                }
-                await handle(message, outbox: outbox)
             }
         } catch {
             logger.debug("socket read ended", metadata: ["error": "\(error)"])
         }
-        outbox.finish()
+        // The client left (or the connection ended): what waits is for nobody.
+        commands.close()
+        outbox.close(dropQueued: true) {}
     }
 
-    /// At shutdown: refuse new frames, let those in hand finish and their broadcasts come back,
-    /// then let the writer empty the queue and close with 1001.
-    private func drain(on shutdown: ShutdownSignal, state: SessionState, outbox: ChatHub.Outbox) async {
-        await shutdown.wait()
-        guard !Task.isCancelled else { return }
-        state.stopAccepting()
+    /// Answers what needs no store at once, and queues the rest.
+    private func receive(_ message: WebSocketMessage, outbox: SocketOutbox, commands: CommandQueue<Command>) {
+        guard case .text(let text) = message else {
+            outbox.offer(SocketFrameError("binary frames are not supported: send JSON text").frame)
+            return
+        }
+        let command: Command
+        switch ClientCommand.parse(text) {
+        case .failure(let error):
+            outbox.offer(error.frame)
+            return
+        case .success(.fetchMessages(let cursor)):
+            command = .fetchMessages(cursor)
+        case .success(.newMessage(let content)):
+            if let wait = messageLimiter?.take("user \(user.id)") {
+                outbox.offer(SocketFrameError.rateLimited(retryAfter: wait).frame)
+                return
+            }
+            command = .newMessage(content)
+        }
+        if !commands.submit(command) {
+            outbox.offer(SocketFrameError(command.refusal).frame)
+        }
+    }
+
+    /// At shutdown: refuse new frames, let the commands accepted finish and their broadcasts come
+    /// back, then write the queue and close with 1001.
+    private static func drain(commands: CommandQueue<Command>, state: SessionState, closer: Closer, deliveryDelay: Duration) async {
+        guard state.startDraining() else { return }
         let deadline = ContinuousClock.now + Limits.shutdownDrain
-        while state.isHandling, ContinuousClock.now < deadline {
+        while commands.isBusy, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
-        try? await Task.sleep(for: channelLayer.deliveryDelay)
-        state.close(.goingAway, "server shutting down")
-        outbox.finish()
+        try? await Task.sleep(for: deliveryDelay)
+        closer.close(.goingAway, "server shutting down", dropQueued: false)
+    }
+
+    /// Carries out one queued command, after checking the token again if its check is due.
+    private func serve(_ command: Command, outbox: SocketOutbox, state: SessionState, closer: Closer) async {
+        guard state.phase != .closing else { return }
+        if state.authorizationIsDue(every: reauthorizationInterval) {
+            // The token (or the membership) may have been revoked on another node since the last check.
+            guard await isStillAuthorized() else {
+                closer.close(.policyViolation, "token revoked or no longer a participant", dropQueued: false)
+                return
+            }
+            state.authorized()
+        }
+        switch command {
+        case .fetchMessages(let cursor):
+            do {
+                let page = try await store.messages(chatID: chat.id, before: cursor, limit: Limits.historyPageSize)
+                outbox.offer(ServerFrame.history(page, requested: cursor, pageSize: Limits.historyPageSize))
+            } catch {
+                logger.error("fetch_messages failed", metadata: ["error": "\(error)"])
+                outbox.offer(SocketFrameError("could not read the history; try again").frame)
+            }
+        case .newMessage(let content):
+            await post(content, outbox: outbox)
+        }
     }
 
     /// Whether the socket's token still names its user, and the user still takes part in the chat.
@@ -118,33 +182,8 @@ struct ChatSocketSession {
         }
     }
 
-    private func handle(_ message: WebSocketMessage, outbox: ChatHub.Outbox) async {
-        guard case .text(let text) = message else {
-            outbox.yield(SocketFrameError("binary frames are not supported: send JSON text").frame)
-            return
-        }
-        switch ClientCommand.parse(text) {
-        case .failure(let error):
-            outbox.yield(error.frame)
-        case .success(.fetchMessages(let cursor)):
-            do {
-                let page = try await store.messages(chatID: chat.id, before: cursor, limit: Limits.historyPageSize)
-                outbox.yield(ServerFrame.history(page, requested: cursor, pageSize: Limits.historyPageSize))
-            } catch {
-                logger.error("fetch_messages failed", metadata: ["error": "\(error)"])
-                outbox.yield(SocketFrameError("could not read the history; try again").frame)
-            }
-        case .success(.newMessage(let content)):
-            if let wait = messageLimiter?.take("user \(user.id)") {
-                outbox.yield(SocketFrameError.rateLimited(retryAfter: wait).frame)
-                return
-            }
-            await post(content, outbox: outbox)
-        }
-    }
-
     /// Stores the message, then publishes it, in the chat's order.
-    private func post(_ content: String, outbox: ChatHub.Outbox) async {
+    private func post(_ content: String, outbox: SocketOutbox) async {
         let (chatID, channelLayer, logger) = (chat.id, self.channelLayer, self.logger)
         do {
             _ = try await store.addMessage(chatID: chat.id, authorID: user.id, content: content) { [metrics] message in
@@ -158,46 +197,91 @@ struct ChatSocketSession {
             }
         } catch {
             logger.error("storing a message failed", metadata: ["error": "\(error)"])
-            outbox.yield(SocketFrameError("the message was not stored; send it again").frame)
+            outbox.offer(SocketFrameError("the message was not stored; send it again").frame)
         }
     }
 }
 
-/// What a socket's reader, writer and shutdown drain share: why the server closes the socket (set
-/// once, by whoever decides first), whether frames are still accepted, and how many are in hand.
+/// Closes a socket from the server's side, once, whoever decides first: answers the commands still
+/// waiting (not carried out), writes the queue (or drops it, for a client too far behind), then the
+/// close frame, and ends the connection after the close timeout if the client has not by then.
+private final class Closer: Sendable {
+    let outbox: SocketOutbox
+    let outbound: WebSocketOutboundWriter
+    let state: SessionState
+    let connection: SocketConnection
+    let logger: Logger
+    /// Set once, right after the queue is made (the queue's server needs this closer).
+    let commands = Mutex<CommandQueue<ChatSocketSession.Command>?>(nil)
+
+    init(outbox: SocketOutbox, outbound: WebSocketOutboundWriter, state: SessionState, connection: SocketConnection, logger: Logger) {
+        self.outbox = outbox
+        self.outbound = outbound
+        self.state = state
+        self.connection = connection
+        self.logger = logger
+    }
+
+    func close(_ code: WebSocketErrorCode, _ reason: String, dropQueued: Bool) {
+        guard state.startClosing() else { return }
+        logger.debug("closing a socket", metadata: ["reason": "\(reason)"])
+        let waiting = commands.withLock { $0 }?.close() ?? []
+        if !dropQueued {
+            for command in waiting { outbox.offer(SocketFrameError(command.refusal).frame) }
+        }
+        let (outbound, wire, closeTimeout) = (self.outbound, connection.wire, connection.closeTimeout)
+        outbox.close(dropQueued: dropQueued) {
+            // After the frames written before it. WSCore's writer may hold the close frame until
+            // the client reads again; the connection ends at the close timeout whatever happens.
+            Task { try? await outbound.close(code, reason: reason) }
+            wire.closeConnection(after: closeTimeout)
+        }
+    }
+}
+
+/// Where a socket is in its life, shared by its reader, its command queue's server, its closer
+/// and its shutdown drain; and when its token was last checked.
 private final class SessionState: Sendable {
+    enum Phase: Equatable {
+        case open
+        /// The server is shutting down: frames are refused, the commands accepted finish.
+        case draining
+        /// The server is closing the socket: nothing more is carried out.
+        case closing
+    }
+
     private struct Fields {
-        var closeReason: (WebSocketErrorCode, String)?
-        var accepting = true
-        var handling = 0
+        var phase = Phase.open
+        var authorizedAt = ContinuousClock.now
     }
 
     private let fields = Mutex(Fields())
 
-    func close(_ code: WebSocketErrorCode, _ text: String) {
-        fields.withLock { if $0.closeReason == nil { $0.closeReason = (code, text) } }
-    }
+    var phase: Phase { fields.withLock { $0.phase } }
 
-    var closeReason: (WebSocketErrorCode, String)? {
-        fields.withLock { $0.closeReason }
-    }
-
-    /// Counts a frame in hand; false once the socket no longer accepts frames.
-    func beginHandling() -> Bool {
+    /// False if the socket is already draining or closing.
+    func startDraining() -> Bool {
         fields.withLock {
-            guard $0.accepting else { return false }
-            $0.handling += 1
+            guard $0.phase == .open else { return false }
+            $0.phase = .draining
             return true
         }
     }
 
-    func endHandling() {
-        fields.withLock { $0.handling -= 1 }
+    /// False if the socket is already closing.
+    func startClosing() -> Bool {
+        fields.withLock {
+            guard $0.phase != .closing else { return false }
+            $0.phase = .closing
+            return true
+        }
     }
 
-    var isHandling: Bool { fields.withLock { $0.handling > 0 } }
+    func authorizationIsDue(every interval: Duration) -> Bool {
+        fields.withLock { ContinuousClock.now - $0.authorizedAt >= interval }
+    }
 
-    func stopAccepting() {
-        fields.withLock { $0.accepting = false }
+    func authorized() {
+        fields.withLock { $0.authorizedAt = .now }
     }
 }

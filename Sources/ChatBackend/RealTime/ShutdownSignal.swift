@@ -1,20 +1,36 @@
-/// A one-shot signal that the server is shutting down, awaited by one socket session.
+import Synchronization
+
+/// A one-shot signal that the server is shutting down, for one socket session.
+///
+/// A callback, not something to await: an idle socket keeps no task waiting for the shutdown.
 final class ShutdownSignal: Sendable {
-    private let stream: AsyncStream<Void>
-    private let continuation: AsyncStream<Void>.Continuation
-
-    init() {
-        (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    private struct State {
+        var fired = false
+        var action: (@Sendable () -> Void)?
     }
 
-    /// Fires the signal; later calls do nothing.
+    private let state = Mutex(State())
+
+    init() {}
+
+    /// Fires the signal: runs the action, if one is set; later calls do nothing.
     func fire() {
-        continuation.yield()
-        continuation.finish()
+        let action = state.withLock { state -> (@Sendable () -> Void)? in
+            guard !state.fired else { return nil }
+            state.fired = true
+            defer { state.action = nil }
+            return state.action
+        }
+        action?()
     }
 
-    /// Returns when the signal fires, or when the waiting task is cancelled.
-    func wait() async {
-        for await _ in stream { return }
+    /// Sets what firing does (at once, if it has fired already); nil forgets it.
+    func onFire(_ action: (@Sendable () -> Void)?) {
+        let now = state.withLock { state -> Bool in
+            guard !state.fired else { return true }
+            state.action = action
+            return false
+        }
+        if now { action?() }
     }
 }
