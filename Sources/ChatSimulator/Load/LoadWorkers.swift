@@ -185,13 +185,16 @@ enum LineReader {
             // `availableData`, not `read(upToCount:)`: on Linux the latter waits for the whole
             // count (or the end), and a worker's one short line would never arrive.
             while case let chunk = handle.availableData, !chunk.isEmpty {
+                // Only the new bytes are searched: a worker's recording is one line of megabytes.
+                var lineStart = buffer.startIndex
+                var searchFrom = buffer.endIndex
                 buffer.append(chunk)
-                var searchFrom = buffer.startIndex
                 while let newline = buffer[searchFrom...].firstIndex(of: UInt8(ascii: "\n")) {
-                    line(Data(buffer[searchFrom..<newline]))
-                    searchFrom = buffer.index(after: newline)
+                    line(Data(buffer[lineStart..<newline]))
+                    lineStart = buffer.index(after: newline)
+                    searchFrom = lineStart
                 }
-                buffer.removeSubrange(buffer.startIndex..<searchFrom)
+                buffer.removeSubrange(buffer.startIndex..<lineStart)
             }
             if !buffer.isEmpty { line(buffer) }
             line(nil)
