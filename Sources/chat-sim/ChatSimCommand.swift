@@ -18,7 +18,7 @@ struct ChatSimCommand: AsyncParsableCommand {
               chat-sim run fixtures/scenarios/group-chat.yaml --server http://127.0.0.1:8000
               chat-sim load --users 50 --rate 200 --duration 30 --report load.json
             """,
-        subcommands: [Run.self, Load.self]
+        subcommands: [Run.self, Load.self, LoadWorker.self]
     )
 }
 
@@ -107,6 +107,14 @@ struct Load: AsyncParsableCommand {
             per address for log-ins and registrations (every client shares one address).
             --hostile-p99-factor F runs the profile first without the hostile clients, then with
             them, and fails when the p99 delivery latency grows beyond F times the first run's.
+
+            After the last send, every socket gets at most --drain seconds (default 15), together,
+            for its last broadcasts; the report then lists every socket the server closed or that
+            stalled, with what it missed (such a run fails), and the simulator's own CPU use.
+            --workers N (or `workers:` in the profile) spreads the sockets and the sending over N
+            child processes (this executable, `load-worker`), for more load than one process can
+            offer; without --server they reach the in-process server over its port. Users of an
+            earlier run with the same seed log in instead of signing up.
             """
     )
 
@@ -124,6 +132,9 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Hostile clients beside the users, e.g. login-flood=60,slow-headers=200,frame-flood=1,socket-churn=5.") var hostile: String?
     @Option(help: "Seconds between two bytes of a slow-headers connection.") var slowHeadersInterval: Double?
 
+    @Option(help: "Processes holding the users' sockets (chat-sim load-worker children); default 1, this process.") var workers: Int?
+    @Option(help: "Seconds to wait, after the last send, for the last broadcasts on every socket.") var drain: Double = 15
+
     @Option(help: "Write the JSON report to this file.") var report: String?
     @Option(help: "Fail when the p99 send-to-delivery latency exceeds this many milliseconds.") var maxP99: Double?
     @Option(help: "Fail when fewer messages per second than this were stored and broadcast.") var minRate: Double?
@@ -139,6 +150,8 @@ struct Load: AsyncParsableCommand {
         if let rate { shape.rate = rate }
         if let rampUp { shape.rampUp = rampUp }
         if let duration { shape.duration = duration }
+        if let workers { shape.workers = workers }
+        guard drain >= 0, drain <= 3600 else { throw ValidationError("--drain must be between 0 and 3600 seconds") }
         do {
             if let hostile { shape.hostile = try HostileProfile(parsing: hostile) }
             if let slowHeadersInterval { shape.hostile.slowHeadersInterval = slowHeadersInterval }
@@ -158,7 +171,7 @@ struct Load: AsyncParsableCommand {
         if let hostileP99Factor {
             var calm = shape
             calm.hostile = HostileProfile()
-            var runner = LoadRunner(profile: calm, seed: seed, baseURLs: baseURLs)
+            var runner = makeRunner(calm, seed: seed, baseURLs: baseURLs, inProcess: server != nil)
             runner.runID += "-baseline"
             print("baseline: the profile without hostile clients")
             let report = try await runner.run(progress: Self.progress)
@@ -167,7 +180,7 @@ struct Load: AsyncParsableCommand {
             baseline = Baseline(report, p99Factor: hostileP99Factor)
             print("with hostile clients: \(shape.hostile.spec)")
         }
-        var result = try await LoadRunner(profile: shape, seed: seed, baseURLs: baseURLs).run(progress: Self.progress)
+        var result = try await makeRunner(shape, seed: seed, baseURLs: baseURLs, inProcess: server != nil).run(progress: Self.progress)
         Self.endProgress()
         await server?.stop()
         if let baseline { result.compare(with: baseline) }
@@ -187,6 +200,15 @@ struct Load: AsyncParsableCommand {
         if !result.passed { throw ExitCode(1) }
     }
 
+    private func makeRunner(_ profile: LoadProfile, seed: UInt64, baseURLs: [String], inProcess: Bool) -> LoadRunner {
+        var runner = LoadRunner(profile: profile, seed: seed, baseURLs: baseURLs)
+        runner.settleTimeout = .milliseconds(Int64(drain * 1000))
+        runner.serverInProcess = inProcess
+        // The workers are this executable again; /proc/self/exe names it whatever the working folder.
+        runner.workerCommand = ["/proc/self/exe", "load-worker"]
+        return runner
+    }
+
     private static let interactive = isatty(STDERR_FILENO) != 0
 
     /// Writes a progress line to standard error: over the last one on a terminal.
@@ -197,6 +219,20 @@ struct Load: AsyncParsableCommand {
     /// Ends the progress lines of a run on a terminal.
     private static func endProgress() {
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+/// A worker process of `chat-sim load --workers N`, started by it: not for people.
+struct LoadWorker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load-worker",
+        abstract: "One worker process of `load --workers N` (reads its plan on standard input).",
+        shouldDisplay: false
+    )
+
+    func run() async throws {
+        let status = await LoadWorkerMain.run()
+        if status != 0 { throw ExitCode(status) }
     }
 }
 

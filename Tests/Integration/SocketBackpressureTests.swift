@@ -14,9 +14,9 @@ struct SocketBackpressureTests {
         let base: any ChannelLayer
         let delay: Duration
 
-        func publish(chatID: Int64, frame: String) async throws {
+        func publish(chatID: Int64, seq: Int64, frame: String) async throws {
             try await Task.sleep(for: delay)
-            try await base.publish(chatID: chatID, frame: frame)
+            try await base.publish(chatID: chatID, seq: seq, frame: frame)
         }
 
         func revoke(_ revocation: TokenRevocation) async throws { try await base.revoke(revocation) }

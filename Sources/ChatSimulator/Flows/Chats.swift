@@ -19,6 +19,22 @@ extension Account {
         return chat
     }
 
+    /// Befriends `other`, or finds they are friends already: the server refuses a second
+    /// invitation (406) between people who are friends, or one of whom invited the other, as
+    /// after a run before with the same users; a pending invitation is then accepted.
+    public func befriendUnlessFriends(_ other: Account) async throws {
+        let invited = try await client.invite(userUUID: other.uuid)
+        if invited.status == 406 {
+            if let id = try? await other.invitation(from: self) {
+                _ = try await other.client.answerInvitation(id: id, accept: true).expecting(201, "acceptance")
+            }
+            return
+        }
+        _ = try invited.expecting(201, "invitation")
+        let id = try await other.invitation(from: self)
+        _ = try await other.client.answerInvitation(id: id, accept: true).expecting(201, "acceptance")
+    }
+
     /// Creates a group chat and adds `members` (friends of this person) to it. Returns its uuid.
     public func createGroup(name: String, members: [Account] = []) async throws -> String {
         let created = try await client.createGroup(name: name).expecting(201, "group creation")

@@ -17,8 +17,34 @@ extension ChatClient {
         try await account(signedUpBy: googleSignIn(idToken: googleIDToken).expecting(200, "Google sign-in"))
     }
 
-    private func account(signedUpBy response: APIResponse) async throws -> Account {
+    /// The account a sign-up or log-in answer's token belongs to.
+    fileprivate func account(signedUpBy response: APIResponse) async throws -> Account {
         guard let token = response.body?["key"]?.stringValue else { throw FlowError("sign-up", response, lacking: ["key"]) }
         return try await Account(client: self, token: token, profile: with(token: token).currentUser())
+    }
+}
+
+extension ChatClient {
+    /// Logs in with an e-mail and a password (`POST /api/rest-auth/login/`), then reads who the
+    /// server says the user is.
+    public func logIn(email: String, password: String) async throws -> Account {
+        try await account(signedUpBy: login(email: email, password: password).expecting(200, "log-in"))
+    }
+
+    /// Signs up; when the server already has a user with this e-mail address (a run before with
+    /// the same seed), logs in with `password` instead. Throws, in one line, when neither works.
+    public func signUpOrLogIn(email: String, password: String) async throws -> Account {
+        let registration = try await register(email: email, password: password)
+        guard registration.status == 400, registration.body?["email"] != nil else {
+            return try await account(signedUpBy: registration.expecting(201, "registration"))
+        }
+        let login = try await login(email: email, password: password)
+        guard login.status == 200 else {
+            throw FlowError(
+                kind: "log-in of an existing user \(login.status)",
+                "\(email) is already registered on the server, and logging in with the virtual users' password answered \(login.status): \(login.rawBody.prefix(200))"
+            )
+        }
+        return try await account(signedUpBy: login)
     }
 }

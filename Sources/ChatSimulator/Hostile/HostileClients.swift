@@ -19,7 +19,7 @@ public struct HostileClients: Sendable {
         var user: (Account, String)?
         if profile.frameFlood > 0 || profile.socketChurn > 0 {
             let client = ChatClient(baseURL: baseURLs[0])
-            let account = try await client.signUp(email: "hostile.\(runID)@hostile.example.com", password: Account.virtualUserPassword)
+            let account = try await client.signUpOrLogIn(email: "hostile.\(runID)@hostile.example.com", password: Account.virtualUserPassword)
             user = (account, try await account.createGroup(name: "hostile \(runID)"))
         }
         return HostileClients(profile: profile, baseURLs: baseURLs, runID: runID, user: user)

@@ -69,8 +69,18 @@ public struct LoadReport: Sendable, Codable {
     public var hostile: HostileReport?
     /// The same profile run first without the hostile clients, when compared with it.
     public var baseline: Baseline?
+    /// How the wait for the last broadcasts after the last send ended.
+    public var drain = DrainReport(limit: 0, seconds: 0, timedOut: false)
+    /// Every socket closed before the end or stalled, with what it missed.
+    public var socketProblems: [SocketProblem] = []
+    /// The simulator's own CPU over sending and drain, per process (each worker, and the parent
+    /// when there are workers).
+    public var simulatorCPU: [CPUUsage] = []
 
-    public var passed: Bool { violations.isEmpty && thresholdFailures.isEmpty }
+    /// Whether the run holds: no violation, no threshold failed, and every socket stayed open
+    /// and got everything (a socket that lost messages also breaks the delivery invariant; one
+    /// the server closed is a failure even if nothing was due to it any more).
+    public var passed: Bool { violations.isEmpty && thresholdFailures.isEmpty && socketProblems.isEmpty }
 
     /// The summary a person reads at the end of a run.
     public var summary: String {
@@ -80,7 +90,16 @@ public struct LoadReport: Sendable, Codable {
             "delivery latency (send to receipt): " + deliveryLatency.line,
             "socket connect latency:             " + connectLatency.line,
             "REST latency (set-up):              " + restLatency.line,
+            drain.line,
         ]
+        let closed = socketProblems.filter { $0.state == .closed }.count
+        lines.append(
+            socketProblems.isEmpty ? "sockets: every one stayed open and got every broadcast"
+                : "sockets: \(closed) closed early, \(socketProblems.count - closed) stalled; \(socketProblems.reduce(0) { $0 + $1.missed }) broadcasts missed"
+        )
+        lines += socketProblems.prefix(20).map { "  " + $0.line }
+        if socketProblems.count > 20 { lines.append("  … and \(socketProblems.count - 20) more (all in the JSON report)") }
+        lines += simulatorCPU.map { "simulator CPU, " + $0.line }
         if let probeLatency { lines.append("REST latency (during sending):      " + probeLatency.line) }
         lines += [
             "errors: " + (errors.isEmpty ? "none" : errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")),

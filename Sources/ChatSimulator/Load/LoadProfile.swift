@@ -23,6 +23,9 @@ public struct LoadProfile: Sendable, Codable {
     public var restProbes = 0.0
     /// Hostile clients that run beside the users while messages go out. Default: none.
     public var hostile = HostileProfile()
+    /// Processes that hold the users' sockets, send and receive (`chat-sim load-worker`); 1: this
+    /// process alone. More than one lets one machine offer more than one process can.
+    public var workers = 1
 
     public init() {}
 
@@ -34,6 +37,7 @@ public struct LoadProfile: Sendable, Codable {
         guard rate > 0, rate <= 100_000 else { throw SimulatorError("rate must be between 0 and 100000 messages per second") }
         guard duration > 0, rampUp >= 0, rampUp <= duration else { throw SimulatorError("duration must be positive and at least the ramp-up") }
         guard (0...1000).contains(restProbes) else { throw SimulatorError("REST probes must be between 0 and 1000 per second") }
+        guard (1...64).contains(workers) else { throw SimulatorError("workers must be between 1 and 64") }
         try hostile.validate()
     }
 
@@ -75,6 +79,7 @@ extension LoadProfile {
         var checkHistory: Bool?
         var restProbes: Double?
         var hostile: HostileProfile?
+        var workers: Int?
 
         func applied(to profile: LoadProfile) -> LoadProfile {
             var profile = profile
@@ -87,6 +92,7 @@ extension LoadProfile {
             profile.checkHistory = checkHistory ?? profile.checkHistory
             profile.restProbes = restProbes ?? profile.restProbes
             profile.hostile = hostile ?? profile.hostile
+            profile.workers = workers ?? profile.workers
             return profile
         }
     }

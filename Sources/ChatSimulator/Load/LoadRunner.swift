@@ -14,6 +14,11 @@ public struct LoadRunner: Sendable {
     /// The mark in this run's e-mail addresses and messages. Two runs on one server need two
     /// marks: the seed's alone would sign the same users up twice.
     public var runID: String
+    /// Whether the server runs in this process (its CPU then counts in this process's).
+    public var serverInProcess = false
+    /// How to start a worker process (`profile.workers` > 1): an executable and its arguments,
+    /// e.g. `chat-sim load-worker`. Nil: only one worker, this process.
+    public var workerCommand: [String]?
 
     public init(profile: LoadProfile, seed: UInt64, baseURLs: [String]) {
         self.profile = profile
@@ -38,101 +43,181 @@ public struct LoadRunner: Sendable {
 
         let users = try await signUp(runID: runID, errors: errors, rest: rest)
         let chats = try await makeChats(users: users, random: &random, errors: errors)
-        var connect = LatencyHistogram()
-        var sockets: [(member: Member, chat: String, socket: ChatSocket)] = []
-        for (uuid, members) in chats {
-            for member in members {
-                let started = ContinuousClock.now
-                do {
-                    let socket = try await member.account.openSocket(chat: uuid)
-                    _ = try await socket.fetch()
-                    connect.record(ContinuousClock.now - started)
-                    sockets.append((member, uuid, socket))
-                } catch {
-                    errors.count("socket refused")
-                }
-            }
+        guard !chats.isEmpty else { throw SimulatorError("no group chat could be built: \(errors.snapshot)") }
+        let sockets = chats.flatMap { uuid, members in members.map { (member: $0, chat: uuid) } }
+        let workers = try startWorkers(count: max(1, min(profile.workers, sockets.count)))
+        do {
+            return try await run(users: users, chats: chats, sockets: sockets, workers: workers, random: &random, errors: errors, rest: rest, progress: progress)
+        } catch {
+            for worker in workers { await worker.stop() }
+            throw error
         }
+    }
+
+    private func startWorkers(count: Int) throws -> [any LoadWorker] {
+        guard count > 1 else { return [LocalWorker()] }
+        guard let workerCommand else { throw SimulatorError("--workers needs the chat-sim executable to start its workers") }
+        return try (1...count).map { try ProcessWorker(command: workerCommand, number: $0) }
+    }
+
+    private func run(
+        users: [Member], chats: [(String, [Member])], sockets: [(member: Member, chat: String)], workers: [any LoadWorker],
+        random: inout SeededRandom, errors: ErrorCounter, rest: LatencyRecorder, progress: (@Sendable (String) -> Void)?
+    ) async throws -> LoadReport {
+        // Sockets are dealt to the workers in turn, so each has members of every chat.
+        let readies = try await withThrowingTaskGroup(of: (Int, WorkerReady).self) { group in
+            for (number, worker) in workers.enumerated() {
+                let setup = WorkerSetup(
+                    worker: number + 1, name: workers.count == 1 ? "chat-sim" : "worker \(number + 1)",
+                    sockets: sockets.indices.filter { $0 % workers.count == number }.map {
+                        SocketSpec(index: $0, url: sockets[$0].member.account.client.socketURL(chatUUID: sockets[$0].chat), chat: sockets[$0].chat)
+                    },
+                    includesServer: workers.count == 1 && serverInProcess
+                )
+                group.addTask { (number, try await worker.open(setup)) }
+            }
+            return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        var connect = LatencyHistogram()
+        for ready in readies.values {
+            for micro in ready.connectMicroseconds { connect.record(.microseconds(micro)) }
+            for refusal in ready.refused { errors.count(refusal.reason) }
+        }
+        let opened = readies.values.flatMap(\.opened).sorted()
+        guard !opened.isEmpty else { throw SimulatorError("no socket opened: \(errors.snapshot)") }
 
         let hostile = profile.hostile.isEmpty ? nil : try await HostileClients.prepare(profile.hostile, baseURLs: baseURLs, runID: runID)
 
         // Send on schedule, from random members of random chats.
-        let plan = profile.sendTimes().map { time -> (Double, Int) in (time, Int(random.next() % UInt64(sockets.count))) }
-        var sentAt: [String: ContinuousClock.Instant] = [:]
-        var sends: [SentMessage] = []
-        let start = ContinuousClock.now
+        let sends = profile.sendTimes().enumerated().map { index, time in
+            let socket = opened[Int(random.next() % UInt64(opened.count))]
+            return PlannedSend(sequence: index + 1, at: time, socket: socket, content: "load \(runID) #\(index + 1) from \(sockets[socket].member.name)")
+        }
+        let sendsPerChat = Dictionary(grouping: sends, by: { sockets[$0.socket].chat }).mapValues(\.count)
+        let ownerOf = Dictionary(uniqueKeysWithValues: readies.flatMap { number, ready in ready.opened.map { ($0, number) } })
+        // Time for the plan to reach the workers and be read before the first message is due.
+        let lead = workers.count == 1 ? 0.05 : 1 + Double(sends.count) / 100_000
+        let startNanos = MonotonicTime.now() + UInt64(lead * 1e9)
+        let starts = workers.indices.map { number in
+            WorkerStart(
+                start: startNanos, sends: sends.filter { ownerOf[$0.socket] == number },
+                expected: readies[number, default: WorkerReady(opened: [], refused: [], connectMicroseconds: [])].opened.map {
+                    .init(socket: $0, count: sendsPerChat[sockets[$0].chat] ?? 0)
+                },
+                lastSendAt: sends.last?.at ?? 0, drainSeconds: settleTimeout.inSeconds
+            )
+        }
+
+        let start = MonotonicTime.instant(of: startNanos)
         let end = start + .microseconds(Int64(profile.duration * 1_000_000))
         let probeLatency = LatencyRecorder()
         // Beside the sending, and ended by the same deadline.
         // Clients of their own: the users' clients report to the set-up's latency recorder.
         let probeClients = users.map { ChatClient(baseURL: $0.account.client.baseURL, token: $0.account.token) }
-        async let probing: Void = RestProbes(clients: probeClients, rate: profile.restProbes, latency: probeLatency, errors: errors).run(until: end)
-        async let attack = hostile?.run(until: end)
+        async let probing: Void = {
+            try? await Task.sleep(until: start, clock: .continuous)
+            await RestProbes(clients: probeClients, rate: profile.restProbes, latency: probeLatency, errors: errors).run(until: end)
+        }()
+        async let attack = {
+            try? await Task.sleep(until: start, clock: .continuous)
+            return await hostile?.run(until: end)
+        }()
         let ticker = progress.map { report in
             let ticker = Ticker()
-            ticker.start(at: start, sockets: sockets.map(\.socket), report: report)
+            ticker.start(at: start, workers: workers, report: report)
             return ticker
         }
-        for (index, (time, socketIndex)) in plan.enumerated() {
-            try? await Task.sleep(until: start + .microseconds(Int64(time * 1_000_000)), clock: .continuous)
-            let (member, chat, socket) = sockets[socketIndex]
-            let content = "load \(runID) #\(index + 1) from \(member.name)"
-            sentAt[content] = .now
-            sends.append(SentMessage(sequence: index + 1, step: String(format: "send at %.3f s", time), client: member.username, chat: chat, content: content))
-            socket.send(["command": "new_message", "message": .string(content)])
-            ticker?.sent.store(sends.count, ordering: .relaxed)
+        // The parent's own CPU from the start, like the workers'.
+        async let parentCPU: CPUStopwatch? = {
+            guard workers.count > 1 else { return nil }
+            try? await Task.sleep(until: start, clock: .continuous)
+            return CPUStopwatch()
+        }()
+        let recordings = try await withThrowingTaskGroup(of: WorkerRecording.self) { group in
+            for (number, worker) in workers.enumerated() {
+                let plan = starts[number]
+                group.addTask { try await worker.run(plan) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }.sorted { $0.worker < $1.worker }
         }
-        let sendingSeconds = (ContinuousClock.now - start).inSeconds
+        let parentUsage = await parentCPU?.usage(process: "chat-sim (parent)", includesServer: serverInProcess)
+        ticker?.stop()
         await probing
         let hostileReport = await attack
-        let expectedPerChat = Dictionary(grouping: sends, by: \.chat).mapValues { Set($0.map(\.content)) }
-        for (_, chat, socket) in sockets {
-            let expected = expectedPerChat[chat] ?? []
-            _ = await socket.wait(timeout: settleTimeout) { frames in
-                frames.reduce(0) { $0 + ($1.frame["command"] == "new_message" ? 1 : 0) } >= expected.count
-            }
-        }
-        ticker?.stop()
+        for worker in workers { await worker.stop() }
 
-        // Measure.
+        // Merge, measure and check.
+        var sentAt: [Int: UInt64] = [:]
+        for recording in recordings {
+            for (sequence, time) in zip(recording.sentSequences, recording.sentAt) { sentAt[sequence] = time }
+        }
+        let unsent = recordings.reduce(0) { $0 + $1.unsentSequences.count }
+        if unsent > 0 { errors.count("message not sent: its sender's socket had been closed", unsent) }
+        // What went out: a message whose sender's socket was gone is nobody's loss but the sender's.
+        let sent = sends.filter { sentAt[$0.sequence] != nil }
+        let sentPerChat = Dictionary(grouping: sent, by: { sockets[$0.socket].chat }).mapValues(\.count)
+        let sequenceOf = Dictionary(uniqueKeysWithValues: sends.map { ($0.content, $0) })
+        let firstSent = sentAt.values.min() ?? startNanos
+        let lastSent = sentAt.values.max() ?? startNanos
+        let sendingSeconds = max(Double(lastSent - min(firstSent, startNanos)) / 1e9, profile.duration)
         var latency = LatencyHistogram()
         var recording = Recording(scenario: "load")
-        recording.sends = sends
+        recording.sends = sent.map {
+            SentMessage(sequence: $0.sequence, step: String(format: "send at %.3f s", $0.at), client: sockets[$0.socket].member.username, chat: sockets[$0.socket].chat, content: $0.content)
+        }
         var stored: Set<String> = []
         var deliveries = 0
-        for (member, chat, socket) in sockets {
+        var problems: [SocketProblem] = []
+        for (worker, socket) in recordings.flatMap({ recording in recording.sockets.map { (recording.worker, $0) } }).sorted(by: { $0.1.index < $1.1.index }) {
+            let (member, chat) = sockets[socket.index]
             var seen: [SeenMessage] = []
-            for received in socket.received where received.frame["command"] == "new_message" {
-                guard let message = received.frame["message"], let content = message["content"]?.stringValue else { continue }
-                seen.append(SeenMessage(json: message))
+            seen.reserveCapacity(socket.contents.count)
+            for (content, (seq, arrival)) in zip(socket.contents, zip(socket.seqs, socket.arrivals)) {
+                seen.append(SeenMessage(content: content, seq: seq < 0 ? nil : seq))
                 deliveries += 1
-                if let sent = sentAt[content] { latency.record(received.at - sent) }
-                if content.hasSuffix("from \(member.name)") { stored.insert(content) }
+                guard let send = sequenceOf[content] else { continue }
+                if let sent = sentAt[send.sequence], arrival >= sent { latency.record(.nanoseconds(Int64(arrival - sent))) }
+                if send.socket == socket.index { stored.insert(content) }
             }
-            for received in socket.received where received.frame["command"] == "error" {
-                errors.count("error frame: \(received.frame["error"]?.stringValue ?? "?")")
-            }
+            for (kind, count) in socket.errorFrames { errors.count(kind, count) }
             recording.sockets.append(SocketLog(client: member.username, chat: chat, openedAt: 0, received: seen))
+            let expected = sentPerChat[chat] ?? 0
+            let received = Set(socket.contents.filter { sequenceOf[$0] != nil }).count
+            if let ending = socket.endedEarly {
+                problems.append(
+                    SocketProblem(state: .closed, client: member.username, chat: chat, worker: worker, closeCode: ending.code, closeReason: ending.reason, ending: ending.description, received: received, expected: expected)
+                )
+            } else if received < expected {
+                problems.append(SocketProblem(state: .stalled, client: member.username, chat: chat, worker: worker, received: received, expected: expected))
+            }
         }
+        var violations: [String] = []
         if profile.checkHistory {
             for (uuid, members) in chats {
                 guard let reader = members.first else { continue }
-                recording.histories.append(try await readHistory(uuid, as: reader, sequence: plan.count + 1))
+                do {
+                    recording.histories.append(try await readHistory(uuid, as: reader, sequence: (sends.last?.sequence ?? 0) + 1))
+                } catch {
+                    violations.append("the history of chat \(uuid) could not be read by \(reader.username): \(error)")
+                }
             }
         }
-        for (_, _, socket) in sockets { await socket.close() }
+        violations = InvariantChecker().check(recording).map(\.description) + violations
 
-        let socketsPerChat = Dictionary(grouping: sockets, by: \.chat).mapValues(\.count)
-        let expectedDeliveries = sends.reduce(0) { $0 + (socketsPerChat[$1.chat] ?? 0) }
+        let socketsPerChat = Dictionary(grouping: opened, by: { sockets[$0].chat }).mapValues(\.count)
+        let expectedDeliveries = sent.reduce(0) { $0 + (socketsPerChat[sockets[$1.socket].chat] ?? 0) }
         return LoadReport(
             profile: profile, seed: seed, server: baseURLs.joined(separator: ","), secondsSending: sendingSeconds,
-            messagesSent: sends.count, messagesStored: stored.count, deliveries: deliveries, expectedDeliveries: expectedDeliveries,
+            messagesSent: sent.count, messagesStored: stored.count, deliveries: deliveries, expectedDeliveries: expectedDeliveries,
             messagesPerSecond: Double(stored.count) / max(sendingSeconds, 0.001),
             deliveriesPerSecond: Double(deliveries) / max(sendingSeconds, 0.001),
             deliveryLatency: latency.summary, connectLatency: connect.summary, restLatency: rest.summary,
             probeLatency: profile.restProbes > 0 ? probeLatency.summary : nil,
-            errors: errors.snapshot, violations: InvariantChecker().check(recording).map(\.description), thresholdFailures: [],
-            hostile: hostileReport
+            errors: errors.snapshot, violations: violations, thresholdFailures: [],
+            hostile: hostileReport,
+            drain: DrainReport(limit: settleTimeout.inSeconds, seconds: recordings.map(\.drainSeconds).max() ?? 0, timedOut: recordings.contains(where: \.drainTimedOut)),
+            socketProblems: problems,
+            simulatorCPU: recordings.map(\.cpu) + (parentUsage.map { [$0] } ?? [])
         )
     }
 
@@ -145,7 +230,7 @@ public struct LoadRunner: Sendable {
             let name = "user\(index)"
             let client = ChatClient(baseURL: baseURLs[index % baseURLs.count], observer: rest.record)
             do {
-                let account = try await client.signUp(email: "\(name).\(runID)@load.example.com", password: Account.virtualUserPassword)
+                let account = try await client.signUpOrLogIn(email: "\(name).\(runID)@load.example.com", password: Account.virtualUserPassword)
                 members.append(Member(name: name, account: account))
             } catch let error as FlowError {
                 errors.count(error.kind)
@@ -177,7 +262,7 @@ public struct LoadRunner: Sendable {
             do {
                 for member in members.dropFirst() {
                     let pair = [owner.account.uuid, member.account.uuid].sorted().joined(separator: "+")
-                    if friends.insert(pair).inserted { try await owner.account.befriend(member.account) }
+                    if friends.insert(pair).inserted { try await owner.account.befriendUnlessFriends(member.account) }
                 }
                 let uuid = try await owner.account.createGroup(name: "load chat \(index)", members: members.dropFirst().map(\.account))
                 chats.append((uuid, members))
@@ -190,10 +275,15 @@ public struct LoadRunner: Sendable {
 
     private func readHistory(_ chat: String, as member: Member, sequence: Int) async throws -> HistoryLog {
         let socket = try await member.account.openSocket(chat: chat)
-        let newestFirst = try await socket.historyPages()
-            .flatMap { $0["messages"]?.arrayValue ?? [] }
-            .map(SeenMessage.init(json:))
+        let pages: [JSONValue]
+        do {
+            pages = try await socket.historyPages()
+        } catch {
+            await socket.close()
+            throw error
+        }
         await socket.close()
+        let newestFirst = pages.flatMap { $0["messages"]?.arrayValue ?? [] }.map(SeenMessage.init(json:))
         return HistoryLog(sequence: sequence, step: "history at the end", client: member.username, chat: chat, newestFirst: newestFirst)
     }
 
@@ -201,16 +291,17 @@ public struct LoadRunner: Sendable {
 
     /// Prints a status line every second while messages go out.
     private final class Ticker: Sendable {
-        let sent = Atomic<Int>(0)
         private let task = Mutex<Task<Void, Never>?>(nil)
 
-        func start(at start: ContinuousClock.Instant, sockets: [ChatSocket], report: @escaping @Sendable (String) -> Void) {
+        func start(at start: ContinuousClock.Instant, workers: [any LoadWorker], report: @escaping @Sendable (String) -> Void) {
             let ticking = Task {
+                try? await Task.sleep(until: start, clock: .continuous)
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
-                    let received = sockets.reduce(0) { $0 + $1.count }
+                    guard !Task.isCancelled else { break }
+                    let counts = workers.map(\.progress)
                     let elapsed = (ContinuousClock.now - start).inSeconds
-                    report(String(format: "[%5.1f s] sent %d  received %d frames", elapsed, self.sent.load(ordering: .relaxed), received))
+                    report(String(format: "[%5.1f s] sent %d  received %d broadcasts", elapsed, counts.reduce(0) { $0 + $1.sent }, counts.reduce(0) { $0 + $1.received }))
                 }
             }
             task.withLock { $0 = ticking }
@@ -226,8 +317,8 @@ public struct LoadRunner: Sendable {
 final class ErrorCounter: Sendable {
     private let counts = Mutex<[String: Int]>([:])
 
-    func count(_ kind: String) {
-        counts.withLock { $0[kind, default: 0] += 1 }
+    func count(_ kind: String, _ times: Int = 1) {
+        counts.withLock { $0[kind, default: 0] += times }
     }
 
     var snapshot: [String: Int] {

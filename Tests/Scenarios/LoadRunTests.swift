@@ -1,0 +1,132 @@
+import ChatBackend
+import ChatSimulator
+import ChatTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+/// Load runs end within their drain and say which sockets missed what; a second run with the
+/// same seed on the same server works; worker processes deliver everything.
+@Suite("Load runs")
+struct LoadRunTests {
+    static let keys = ScenarioTests.root.appendingPathComponent("google")
+
+    /// A small shape: 6 users in 2 chats of 3, 20 messages a second for 2 s.
+    static var small: LoadProfile {
+        var profile = LoadProfile()
+        profile.users = 6
+        profile.chats = 2
+        profile.groupSize = 3
+        profile.rate = 20
+        profile.rampUp = 0.5
+        profile.duration = 2
+        return profile
+    }
+
+    @Test("a server that stops broadcasting some messages: the run ends at its drain deadline and lists every stalled socket with what it missed")
+    func stalledSockets() async throws {
+        let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys) { configuration in
+            configuration.wrapChannelLayer = { FaultyChannelLayer(wrapping: $0, fault: .drop) }
+        }
+        var runner = LoadRunner(profile: Self.small, seed: 21, baseURLs: [server.baseURL])
+        runner.settleTimeout = .seconds(1)
+        let started = ContinuousClock.now
+        let report = try await runner.run()
+        let elapsed = ContinuousClock.now - started
+        await server.stop()
+
+        #expect(elapsed < .seconds(20), "2 s of sending and a 1 s drain, not a wait per socket")
+        #expect(report.drain.timedOut)
+        #expect(report.drain.seconds < 2)
+        #expect(report.deliveries < report.expectedDeliveries)
+        #expect(report.socketProblems.count == 6, "every socket misses the dropped broadcasts: \(report.socketProblems.map(\.line))")
+        #expect(report.socketProblems.allSatisfy { $0.state == .stalled && $0.missed > 0 })
+        #expect(report.socketProblems.reduce(0) { $0 + $1.missed } == report.expectedDeliveries - report.deliveries)
+        #expect(!report.passed)
+        #expect(report.summary.contains("stalled"))
+        #expect(report.summary.hasSuffix("FAIL"))
+    }
+
+    @Test("sockets the server closes during the run are listed with the close code, and the run fails")
+    func closedSockets() async throws {
+        let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys)
+        var profile = Self.small
+        profile.duration = 3
+        let runner = LoadRunner(profile: profile, seed: 22, baseURLs: [server.baseURL])
+        // Once sending has begun, user0 changes their password on another device: the server
+        // closes user0's sockets (1008) under the runner.
+        let changed = Atomic<Bool>(false)
+        let email = "user0.\(runner.runID)@load.example.com"
+        let client = ChatClient(baseURL: server.baseURL)
+        let report = try await runner.run { _ in
+            guard !changed.exchange(true, ordering: .relaxed) else { return }
+            Task {
+                let other = try await client.logIn(email: email, password: Account.virtualUserPassword)
+                _ = try await other.client.request(
+                    .POST, "/api/rest-auth/password/change/", json: ["new_password1": "An0ther-pass-2020", "new_password2": "An0ther-pass-2020"]
+                )
+            }
+        }
+        await server.stop()
+
+        let closed = report.socketProblems.filter { $0.state == .closed }
+        #expect(!closed.isEmpty, "\(report.summary)")
+        #expect(closed.allSatisfy { $0.client.hasPrefix("user0") && $0.closeCode == 1008 }, "\(closed.map(\.line))")
+        #expect(closed.contains { $0.missed > 0 })
+        #expect(report.drain.seconds < 2, "a closed socket is not waited for")
+        #expect(!report.passed)
+        #expect(report.summary.contains("closed early"))
+    }
+
+    @Test("a second run with the same seed on the same server logs the users in and passes")
+    func sameSeedTwice() async throws {
+        let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys)
+        let first = try await LoadRunner(profile: Self.small, seed: 23, baseURLs: [server.baseURL]).run()
+        let second = try await LoadRunner(profile: Self.small, seed: 23, baseURLs: [server.baseURL]).run()
+        await server.stop()
+
+        for report in [first, second] {
+            #expect(report.passed, "\(report.summary)")
+            #expect(report.errors.isEmpty, "\(report.errors)")
+            #expect(report.messagesSent > 0)
+            #expect(report.deliveries == report.expectedDeliveries)
+        }
+        #expect(second.messagesSent == first.messagesSent, "the same seed sends the same schedule")
+    }
+
+    @Test("with two worker processes every message reaches every member once, in one order, and each worker reports its CPU")
+    func twoWorkers() async throws {
+        let executable = try #require(Self.chatSim, "chat-sim is built next to the tests (swift build builds it)")
+        let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys)
+        var profile = Self.small
+        profile.workers = 2
+        var runner = LoadRunner(profile: profile, seed: 24, baseURLs: [server.baseURL])
+        runner.workerCommand = [executable, "load-worker"]
+        runner.serverInProcess = true
+        let report = try await runner.run()
+        await server.stop()
+
+        #expect(report.violations.isEmpty, "\(report.violations.joined(separator: "\n"))")
+        #expect(report.passed, "\(report.summary)")
+        #expect(report.messagesSent > 0)
+        #expect(report.messagesStored == report.messagesSent)
+        #expect(report.deliveries == report.expectedDeliveries)
+        #expect(report.deliveryLatency.count == UInt64(report.deliveries), "every delivery has a latency on the shared clock")
+        #expect(report.deliveryLatency.max < 10_000)
+        #expect(report.simulatorCPU.map(\.process) == ["worker 1", "worker 2", "chat-sim (parent)"])
+        #expect(report.summary.contains("simulator CPU, worker 2:"))
+    }
+
+    /// The `chat-sim` executable the build put beside the test binary, if there is one.
+    static var chatSim: String? {
+        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var folder = URL(fileURLWithPath: binary).deletingLastPathComponent()
+        // The test binary may sit inside an .xctest bundle.
+        while folder.path != "/" {
+            let candidate = folder.appendingPathComponent("chat-sim").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            folder = folder.deletingLastPathComponent()
+        }
+        return nil
+    }
+}
