@@ -47,6 +47,38 @@ struct LoadRunTests {
         #expect(report.summary.hasSuffix("FAIL"))
     }
 
+    /// A channel layer as slow as a saturated database: publishing is on the commit path.
+    struct SlowChannelLayer: ChannelLayer {
+        let base: any ChannelLayer
+        func publish(chatID: Int64, seq: Int64, frame: String) async throws {
+            try await Task.sleep(for: .milliseconds(150))
+            try await base.publish(chatID: chatID, seq: seq, frame: frame)
+        }
+        func revoke(_ revocation: TokenRevocation) async throws { try await base.revoke(revocation) }
+        var deliveryDelay: Duration { base.deliveryDelay }
+        func isReachable() async -> Bool { await base.isReachable() }
+    }
+
+    @Test("messages the server refuses and says so are nobody's loss: counted as errors, expected by no socket, and the run passes")
+    func refusedMessages() async throws {
+        let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys) { configuration in
+            configuration.connections.socketPendingCommands = 1
+            configuration.wrapChannelLayer = { SlowChannelLayer(base: $0) }
+        }
+        var profile = Self.small
+        profile.rate = 40
+        let report = try await LoadRunner(profile: profile, seed: 23, baseURLs: [server.baseURL]).run()
+        await server.stop()
+
+        let refusals = report.errors.filter { $0.key.contains("not stored") }.values.reduce(0, +)
+        #expect(refusals > 0, "the server was made too slow to take every message: \(report.errors)")
+        #expect(report.violations.isEmpty, "\(report.violations.prefix(5))")
+        #expect(report.socketProblems.isEmpty, "\(report.socketProblems.map(\.line))")
+        #expect(report.messagesStored == report.messagesSent, "every accepted message stored")
+        #expect(report.deliveries == report.expectedDeliveries)
+        #expect(report.passed)
+    }
+
     @Test("sockets the server closes during the run are listed with the close code, and the run fails")
     func closedSockets() async throws {
         let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys)

@@ -51,11 +51,14 @@ struct ChatSocketSession {
         case fetchMessages(HistoryCursor?)
         case newMessage(String)
 
-        /// The answer when it cannot be carried out: what the client should do.
+        /// The answer when it cannot be carried out: what the client should do (and which message
+        /// was not stored).
         var refusal: String {
             switch self {
-            case .newMessage: "the message was not stored: the server is busy; send it again later"
-            case .fetchMessages: "could not read the history now: the server is busy; ask again later"
+            case .newMessage(let content):
+                SocketFrameError("the message was not stored: the server is busy; send it again later").refusing(content).frame
+            case .fetchMessages:
+                SocketFrameError("could not read the history now: the server is busy; ask again later").frame
             }
         }
     }
@@ -122,13 +125,13 @@ struct ChatSocketSession {
             command = .fetchMessages(cursor)
         case .success(.newMessage(let content)):
             if let wait = messageLimiter?.take("user \(user.id)") {
-                outbox.offer(SocketFrameError.rateLimited(retryAfter: wait).frame)
+                outbox.offer(SocketFrameError.rateLimited(retryAfter: wait).refusing(content).frame)
                 return
             }
             command = .newMessage(content)
         }
         if !commands.submit(command) {
-            outbox.offer(SocketFrameError(command.refusal).frame)
+            outbox.offer(command.refusal)
         }
     }
 
@@ -197,7 +200,7 @@ struct ChatSocketSession {
             }
         } catch {
             logger.error("storing a message failed", metadata: ["error": "\(error)"])
-            outbox.offer(SocketFrameError("the message was not stored; send it again").frame)
+            outbox.offer(SocketFrameError("the message was not stored; send it again").refusing(content).frame)
         }
     }
 }
@@ -227,7 +230,7 @@ private final class Closer: Sendable {
         logger.debug("closing a socket", metadata: ["reason": "\(reason)"])
         let waiting = commands.withLock { $0 }?.close() ?? []
         if !dropQueued {
-            for command in waiting { outbox.offer(SocketFrameError(command.refusal).frame) }
+            for command in waiting { outbox.offer(command.refusal) }
         }
         let (outbound, wire, closeTimeout) = (self.outbound, connection.wire, connection.closeTimeout)
         outbox.close(dropQueued: dropQueued) {

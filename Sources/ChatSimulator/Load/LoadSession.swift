@@ -50,6 +50,11 @@ final class LoadSession: Sendable {
         (sent.load(ordering: .relaxed), sockets.reduce(0) { $0 + $1.socket.deliveryCount })
     }
 
+    /// How many messages sent into `chat` from this worker's sockets the server refused.
+    private func refusedCount(in chat: String?) -> Int {
+        sockets.reduce(0) { total, entry in total + (chatOf[entry.index] == chat ? entry.socket.refused.count : 0) }
+    }
+
     /// Sends the share on schedule, waits for the expected broadcasts until the drain's deadline,
     /// records what every socket got, and closes them.
     func run(_ plan: WorkerStart) async -> WorkerRecording {
@@ -88,10 +93,13 @@ final class LoadSession: Sendable {
 
         let drainStarted = ContinuousClock.now
         let deadline = max(drainStarted, start + .nanoseconds(Int64(plan.lastSendAt * 1e9))) + .nanoseconds(Int64(plan.drainSeconds * 1e9))
-        let waited = expected.compactMap { index, count in byIndex[index].map { ($0, count) } }
+        let waited = expected.compactMap { index, count in byIndex[index].map { (socket: $0, chat: chatOf[index], count: count) } }
         var timedOut = false
-        // A counter per socket, read every 10 ms: the wait costs nothing next to the receiving.
-        while waited.contains(where: { socket, count in socket.deliveryCount < count && socket.ending == nil }) {
+        // A counter per socket, read every 10 ms: the wait costs nothing next to the receiving. A
+        // message the server refused (and said so to its sender here) is waited for by no one here.
+        while waited.contains(where: { socket, chat, count in
+            socket.deliveryCount < count - refusedCount(in: chat) && socket.ending == nil
+        }) {
             guard ContinuousClock.now < deadline else {
                 timedOut = true
                 break
