@@ -26,6 +26,9 @@ struct LoadRunTests {
     @Test("a server that stops broadcasting some messages: the run ends at its drain deadline and lists every stalled socket with what it missed")
     func stalledSockets() async throws {
         let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys) { configuration in
+            // One node with the in-process layer: Redis between nodes would read the dropped
+            // broadcasts back from the database.
+            configuration.redisURL = nil
             configuration.wrapChannelLayer = { FaultyChannelLayer(wrapping: $0, fault: .drop) }
         }
         var runner = LoadRunner(profile: Self.small, seed: 21, baseURLs: [server.baseURL])
@@ -45,6 +48,26 @@ struct LoadRunTests {
         #expect(!report.passed)
         #expect(report.summary.contains("stalled"))
         #expect(report.summary.hasSuffix("FAIL"))
+    }
+
+    @Test(
+        "between nodes, publishes lost, repeated or crossed on the way still reach every socket once, in seq order",
+        .enabled(if: TestBackend.current == .postgres, "needs Redis: CHAT_TEST_BACKEND=postgres"),
+        arguments: FaultyChannelLayer.Fault.allCases
+    )
+    func healedBetweenNodes(fault: FaultyChannelLayer.Fault) async throws {
+        let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys) { configuration in
+            configuration.wrapChannelLayer = { FaultyChannelLayer(wrapping: $0, fault: fault) }
+        }
+        var runner = LoadRunner(profile: Self.small, seed: 24, baseURLs: [server.baseURL])
+        runner.settleTimeout = .seconds(5)
+        let report = try await runner.run()
+        await server.stop()
+
+        #expect(report.violations.isEmpty, "\(fault): \(report.violations.prefix(5))")
+        #expect(report.deliveries == report.expectedDeliveries, "\(fault)")
+        #expect(report.socketProblems.isEmpty, "\(fault): \(report.socketProblems.map(\.line))")
+        #expect(report.passed, "\(fault)")
     }
 
     /// A channel layer as slow as a saturated database: publishing is on the commit path.

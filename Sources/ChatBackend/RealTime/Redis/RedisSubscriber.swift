@@ -121,7 +121,7 @@ final class RedisSubscriber: Sendable {
             while let reply = try redis.bufferedReply() {
                 handle(reply, sequencer: &sequencer)
             }
-            for gap in sequencer.overdueGaps(now: .now) { read(gap) }
+            for gap in sequencer.overdueGaps(now: .now) + sequencer.quietChats(now: .now) { read(gap) }
 
             let timeout = sequencer.nextDeadline().map { max(.zero, $0 - .now) } ?? .seconds(1)
             if wake.poll(alongside: redis.fileDescriptor, timeout: timeout) {
