@@ -20,7 +20,6 @@ struct SocketBackpressureTests {
         }
 
         func revoke(_ revocation: TokenRevocation) async throws { try await base.revoke(revocation) }
-        var deliveryDelay: Duration { base.deliveryDelay }
         func isReachable() async -> Bool { await base.isReachable() }
     }
 

@@ -42,7 +42,9 @@ struct LoadRunTests {
         #expect(report.drain.timedOut)
         #expect(report.drain.seconds < 2)
         #expect(report.deliveries < report.expectedDeliveries)
-        #expect(report.socketProblems.count == 6, "every socket misses the dropped broadcasts: \(report.socketProblems.map(\.line))")
+        // Every 3rd broadcast is dropped: each chat that lost one has all 3 of its sockets listed.
+        let stalledChats = Dictionary(grouping: report.socketProblems, by: \.chat)
+        #expect(!stalledChats.isEmpty && stalledChats.values.allSatisfy { $0.count == 3 }, "\(report.socketProblems.map(\.line))")
         #expect(report.socketProblems.allSatisfy { $0.state == .stalled && $0.missed > 0 })
         #expect(report.socketProblems.reduce(0) { $0 + $1.missed } == report.expectedDeliveries - report.deliveries)
         #expect(!report.passed)
@@ -78,7 +80,6 @@ struct LoadRunTests {
             try await base.publish(chatID: chatID, seq: seq, frame: frame)
         }
         func revoke(_ revocation: TokenRevocation) async throws { try await base.revoke(revocation) }
-        var deliveryDelay: Duration { base.deliveryDelay }
         func isReachable() async -> Bool { await base.isReachable() }
     }
 

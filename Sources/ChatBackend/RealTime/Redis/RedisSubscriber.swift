@@ -168,7 +168,7 @@ final class RedisSubscriber: Sendable {
 
     private func deliver(_ deliveries: [ChatSequencer.Delivery]) {
         for delivery in deliveries {
-            hub.deliver(chatID: delivery.chatID, frame: delivery.frame, committed: pendingFrames.take(chatID: delivery.chatID, seq: delivery.seq))
+            hub.deliver(chatID: delivery.chatID, seq: delivery.seq, frame: delivery.frame, committed: pendingFrames.take(chatID: delivery.chatID, seq: delivery.seq))
         }
     }
 
