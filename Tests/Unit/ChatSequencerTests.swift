@@ -1,4 +1,5 @@
 @testable import ChatBackend
+import ChatSimulator
 import Testing
 
 @Suite("Chat sequencer")
@@ -121,7 +122,7 @@ struct ChatSequencerTests {
         UInt64(20_261_202), UInt64.random(in: 1...UInt64.max),
     ])
     func random(seed: UInt64) {
-        var random = SplitMix(seed)
+        var random = SeededRandom(seed: seed)
         let count = Int64(1 + random.next() % 300)
         var arrivals: [Int64] = []
         for seq in 1...count {
@@ -136,18 +137,5 @@ struct ChatSequencerTests {
             arrivals.swapAt(index, index + 1)
         }
         #expect(Self.deliveries(position: 0, committed: count, arrivals: arrivals) == Array(1...count), "seed \(seed)")
-    }
-
-    /// A small seeded generator, so a failing seed replays.
-    private struct SplitMix {
-        var state: UInt64
-        init(_ seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }

@@ -1,3 +1,4 @@
+import ChatSimulator
 import Foundation
 import Testing
 
@@ -71,7 +72,7 @@ struct JSONParserTests {
 
     @Test("random documents read back as Foundation's decoder reads them", arguments: [UInt64(20_261_202), UInt64.random(in: 1...UInt64.max)])
     func agreesWithFoundation(seed: UInt64) throws {
-        var random = SeededGenerator(seed: seed)
+        var random = SeededRandom(seed: seed)
         for _ in 0..<300 {
             let value = Self.randomValue(depth: 0, using: &random)
             let text = value.serialized
@@ -82,7 +83,7 @@ struct JSONParserTests {
         }
     }
 
-    private static func randomValue(depth: Int, using random: inout SeededGenerator) -> JSONValue {
+    private static func randomValue(depth: Int, using random: inout SeededRandom) -> JSONValue {
         switch Int.random(in: 0..<(depth > 3 ? 5 : 7), using: &random) {
         case 0: return .null
         case 1: return .bool(Bool.random(using: &random))
@@ -97,19 +98,6 @@ struct JSONParserTests {
         case 5: return .array((0..<Int.random(in: 0..<4, using: &random)).map { _ in randomValue(depth: depth + 1, using: &random) })
         default:
             return .object((0..<Int.random(in: 0..<4, using: &random)).map { index in ("k\(index)", randomValue(depth: depth + 1, using: &random)) })
-        }
-    }
-
-    /// SplitMix64: a failing seed replays.
-    private struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 }
