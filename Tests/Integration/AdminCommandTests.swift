@@ -131,4 +131,26 @@ struct AdminCommandTests {
             }
         }
     }
+
+    @Test("user deactivate closes the user's open sockets: at once through Redis, else at the socket's next command after the re-check interval")
+    func deactivateClosesSockets() async throws {
+        let location = try await TestServer.freshDatabase()
+        let configuration = AppConfiguration.testing(storage: try TestBackend.current.storage(of: location))
+        let viaRedis = configuration.redisURL != nil
+        try await TestServer.run(database: location, configure: { if !viaRedis { $0.socketReauthorizationInterval = .milliseconds(500) } }) { server in
+            let alice = try await server.register("alice")
+            let bob = try await server.register("bob")
+            let chat = try await server.befriend(alice, bob)
+            let socket = try await TestSocket.connect(port: server.port, chat: chat, token: alice.token)
+            #expect(try await socket.fetch()["command"]?.stringValue == "fetch_messages")
+            _ = try await Admin.deactivateUser(configuration, alice.email)
+            if !viaRedis {
+                // No channel between the command and the server: the socket finds out when it next
+                // sends a command after its re-check interval (here 0.5 s, 10 s by default).
+                try await Task.sleep(for: .milliseconds(700))
+                socket.send(["command": "fetch_messages", "last_message_time_stamp": "0"])
+            }
+            #expect(try await socket.closedByServer(timeout: .seconds(3))?.closeCode == .policyViolation)
+        }
+    }
 }

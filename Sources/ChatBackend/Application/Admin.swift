@@ -20,8 +20,10 @@ public enum Admin {
     /// What the admin commands say about revoked tokens and open sockets.
     public static let revocationNote = """
         With REDIS_URL set, the revocation is published to every running node, which closes the \
-        user's sockets at once; otherwise each open socket notices at its next re-authorization, \
-        within 10 seconds.
+        user's sockets at once. Without it, a running server is not told: a socket opened with a \
+        revoked token is closed (1008) at the first command it sends 10 s or more after its last \
+        check, and until then an idle one keeps receiving its chat's messages; restart the server \
+        to close them all at once. REST requests with the token are refused at once either way.
         """
 
     /// Creates an active, confirmed account; throws ``AdminError`` when the e-mail, username or
@@ -117,7 +119,7 @@ public enum Admin {
         do {
             try RedisChannelLayer.publish(TokenRevocation(userID: user.id), url: url, channelPrefix: configuration.redisChannelPrefix)
         } catch {
-            throw AdminError("tokens revoked, but the revocation could not be published on Redis (\(error)); open sockets close within 10 seconds")
+            throw AdminError("tokens revoked, but the revocation could not be published on Redis (\(error)); open sockets close at their next command after the 10 s re-check")
         }
     }
 }
