@@ -113,7 +113,12 @@ struct AdminCommandTests {
                 for chat in chats {
                     let name = try #require(chat["name"]?.stringValue)
                     #expect(chat["lastmessage"]?.stringValue == "Demo message 7 in \(name)")
-                    chatUUIDs.insert(try #require(chat["uuid"]?.stringValue))
+                    let uuid = try #require(chat["uuid"]?.stringValue)
+                    chatUUIDs.insert(uuid)
+                    // Each chat holds its creator and the creator's friends: seed-1 has one, the others two.
+                    let detail = try await server.get("/api/chat/\(uuid)/", token: token)
+                    guard case .array(let participants)? = detail.json["participants"] else { Issue.record("no participants"); continue }
+                    #expect(participants.count == (name == Admin.seedChatName(1) ? 2 : 3), "\(name)")
                 }
             }
             return chatUUIDs

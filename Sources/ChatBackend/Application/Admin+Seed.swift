@@ -33,8 +33,8 @@ extension Admin {
     public static func seedChatName(_ index: Int) -> String { "seed-chat-\(index)" }
 
     /// Demo data on any backend: users `seed-1`…`seed-N` (all with `password`), each a friend of
-    /// the next (with their private chat), and `chats` group chats `seed-chat-1`… of up to five
-    /// consecutive users, each with `messages` messages, written through the store so `seq` and
+    /// the next (with their private chat), and `chats` group chats `seed-chat-1`…, each of a user
+    /// and their friends, with `messages` messages, written through the store so `seq` and
     /// `last_seq` are right.
     ///
     /// Run again, it creates only what is missing: existing users, friendships and chats are kept
@@ -68,8 +68,10 @@ extension Admin {
             }
             guard chats > 0 else { return report }
             for index in 1...chats {
-                let creator = people[(index - 1) % people.count]
-                let members = (0..<min(5, people.count)).map { people[(index - 1 + $0) % people.count] }
+                // The creator and their friends (the users before and after them), as the API allows.
+                let position = (index - 1) % people.count
+                let creator = people[position]
+                let members = [position, position - 1, position + 1].filter(people.indices.contains).map { people[$0] }
                 let chat: Chat
                 if let existing = try await groupChat(named: seedChatName(index), of: creator, store: store) {
                     chat = existing
