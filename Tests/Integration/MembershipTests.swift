@@ -13,9 +13,13 @@ struct MembershipTests {
             let carol = try await server.register("carol")
             let group = try await server.group("g", owner: alice, members: [bob, carol])
             let route = { (person: Person) in "/api/chat/\(group)/participants/\(person.uuid)/" }
+            let carolsSocket = try await TestSocket.connect(port: server.port, chat: group, token: carol.token)
+            _ = try await carolsSocket.fetch()
 
             #expect(try await server.delete(route(carol), token: bob.token).status == .forbidden)
             #expect(try await server.delete(route(carol), token: alice.token).status == .noContent)
+            let closing = try await carolsSocket.closedByServer()
+            #expect(closing?.closeCode == .policyViolation, "her open socket is closed at once: \(String(describing: closing))")
             #expect(try await server.delete(route(carol), token: alice.token).status == .notFound, "not a member any more")
             #expect(try await server.delete("/api/chat/\(group)/participants/00000000-0000-4000-8000-000000000000/", token: alice.token).status == .notFound)
             #expect(try await server.delete("/api/chat/\(group)/participants/nobody/", token: alice.token).status == .notFound)

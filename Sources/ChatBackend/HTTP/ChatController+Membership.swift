@@ -38,7 +38,7 @@ extension ChatController {
         let caller = try context.requireUser()
         let chat = try await participantChat(context)
         try await Self.answeringMembershipRefusals { try await store.leaveChat(chatID: chat.id, userID: caller.id) }
-        await events.announce(.removed(chat: chat, userID: caller.id))
+        await stopDelivery(of: chat, to: caller.id, context: context)
         return .empty(.noContent)
     }
 
@@ -50,7 +50,7 @@ extension ChatController {
             let user = try await store.user(uuid: uuid)
         else { throw APIError.notFound }
         try await Self.answeringMembershipRefusals { try await store.removeParticipant(chatID: chat.id, userID: user.id, removerID: caller.id) }
-        await events.announce(.removed(chat: chat, userID: user.id))
+        await stopDelivery(of: chat, to: user.id, context: context)
         return .empty(.noContent)
     }
 
@@ -64,6 +64,18 @@ extension ChatController {
         let renamed = try await Self.answeringMembershipRefusals { try await store.renameChat(chatID: chat.id, name: name) }
         await events.announce(.renamed(chat: renamed))
         return .json(try await detailJSON(renamed, request, context))
+    }
+
+    /// A user no longer in a chat stops receiving it at once: their chat sockets on it are closed
+    /// (1008) on every node, and the user socket is told.
+    private func stopDelivery(of chat: Chat, to userID: Int64, context: ChatRequestContext) async {
+        do {
+            try await channelLayer.revoke(.membership(userID: userID, chatID: chat.id))
+        } catch {
+            // The membership is gone already: a socket left open is refused at its next check.
+            context.logger.warning("closing a former member's sockets failed", metadata: ["error": "\(error)"])
+        }
+        await events.announce(.removed(chat: chat, userID: userID))
     }
 
     /// A required integer field of at least 0, with DRF's messages.
