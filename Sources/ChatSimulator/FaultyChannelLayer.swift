@@ -28,7 +28,6 @@ public final class FaultyChannelLayer: ChannelLayer {
         try await inner.revoke(revocation)
     }
 
-    public var deliveryDelay: Duration { inner.deliveryDelay }
 
     public func isReachable() async -> Bool { await inner.isReachable() }
 

@@ -22,12 +22,6 @@ struct AuthorizationTests {
         Route(method: .get, path: "/api/chat/{chat}/", body: nil, allowed: .ok),
         Route(method: .post, path: "/api/chat/{chat}/", body: ["user_uuid": "{friend}"], allowed: .ok),
         Route(method: .get, path: "/api/chat/{chat}/search/hi/", body: nil, allowed: .ok),
-        Route(method: .post, path: "/api/chat/{chat}/messages/", body: ["message": "hi", "client_id": "k"], allowed: .created),
-        Route(method: .post, path: "/api/chat/{chat}/read/", body: ["seq": 1], allowed: .ok),
-        Route(method: .patch, path: "/api/chat/{chat}/", body: ["name": "renamed"], allowed: .ok),
-        Route(method: .post, path: "/api/chat/{chat}/leave/", body: nil, allowed: .noContent),
-        // The friend is not in the group: the creator learns just that.
-        Route(method: .delete, path: "/api/chat/{chat}/participants/{friend}/", body: nil, allowed: .notFound),
     ]
 
     @Test("chat routes", arguments: chatRoutes, Caller.allCases)
@@ -41,8 +35,8 @@ struct AuthorizationTests {
             _ = try await socket.frames(count: 1)
             await socket.close()
 
-            let path = route.path.replacingOccurrences(of: "{chat}", with: chat).replacingOccurrences(of: "{friend}", with: friend.uuid)
-            let body = route.body.map { $0["user_uuid"] == nil ? $0 : ["user_uuid": .string(friend.uuid)] }
+            let path = route.path.replacingOccurrences(of: "{chat}", with: chat)
+            let body = route.body.map { JSONValue.string(friend.uuid) == $0["user_uuid"] ? $0 : ["user_uuid": .string(friend.uuid)] }
             let token: String? = switch caller {
             case .anonymous: nil
             case .badToken: String(repeating: "0", count: 40)

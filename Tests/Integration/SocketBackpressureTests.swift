@@ -20,7 +20,6 @@ struct SocketBackpressureTests {
         }
 
         func revoke(_ revocation: TokenRevocation) async throws { try await base.revoke(revocation) }
-        var deliveryDelay: Duration { base.deliveryDelay }
         func isReachable() async -> Bool { await base.isReachable() }
     }
 
@@ -55,6 +54,9 @@ struct SocketBackpressureTests {
             let refused = answered.filter { $0["command"] == "error" }
             #expect(!socket.isClosed, "the connection is still open")
             #expect(echoed.count + refused.count == 500, "every message answered once")
+            // Each refusal names its message, and together with the echoes they are every message.
+            let refusedTexts = refused.compactMap { $0["message"]?.stringValue }
+            #expect(Set(echoed + refusedTexts) == Set((0..<500).map { "m\($0)" }), "each refusal says which message it was")
             #expect(refused.allSatisfy { $0["error"]?.stringValue == Self.notStored }, "\(refused.prefix(3))")
             #expect(echoed.count >= 4 && !refused.isEmpty, "some stored, some refused: \(echoed.count) stored")
             let indexes = echoed.compactMap { Int($0.dropFirst()) }

@@ -1,4 +1,5 @@
 import ChatBackend
+import ChatSimulator
 import Foundation
 import Testing
 
@@ -17,7 +18,7 @@ struct SocketFuzzTests {
             #expect(try await sender.fetch()["error"] == "NO MESSAGES")
             #expect(try await observer.fetch()["error"] == "NO MESSAGES")
 
-            var generator = SplitMix64(seed: seed)
+            var generator = SeededRandom(seed: seed)
             let frames = HostileFrames.make(count: 160, using: &generator)
             for frame in frames {
                 switch frame.payload {
@@ -112,8 +113,8 @@ struct HostileFrame: CustomStringConvertible {
 /// comes round in turn, with random content from a seeded generator so a failure replays.
 enum HostileFrames {
     /// `count` frames: the size-limit ones, then every kind in turn.
-    static func make(count: Int, using generator: inout SplitMix64) -> [HostileFrame] {
-        let kinds: [(inout SplitMix64) -> HostileFrame] = [
+    static func make(count: Int, using generator: inout SeededRandom) -> [HostileFrame] {
+        let kinds: [(inout SeededRandom) -> HostileFrame] = [
             randomBytesAsText, randomCharacters, truncatedCommand, notAnObject, wrongTypes, unknownCommand,
             extraFieldsOnABadCommand, deepNesting, hugeNumbers, badTimeStamps, blankOrLongMessage, binaryFrame,
             duplicateKeys,
@@ -150,13 +151,13 @@ enum HostileFrames {
     }
 
     /// Random bytes, as text (invalid UTF-8 turned into replacement characters).
-    static func randomBytesAsText(_ generator: inout SplitMix64) -> HostileFrame {
+    static func randomBytesAsText(_ generator: inout SeededRandom) -> HostileFrame {
         let bytes = (0..<Int.random(in: 0...200, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
         return text("random bytes", String(decoding: bytes, as: UTF8.self))
     }
 
     /// Random Unicode characters.
-    static func randomCharacters(_ generator: inout SplitMix64) -> HostileFrame {
+    static func randomCharacters(_ generator: inout SeededRandom) -> HostileFrame {
         var scalars = String.UnicodeScalarView()
         for _ in 0..<Int.random(in: 1...120, using: &generator) {
             // Anywhere in Unicode but the surrogates, which no string can hold.
@@ -167,7 +168,7 @@ enum HostileFrames {
     }
 
     /// A valid command cut short.
-    static func truncatedCommand(_ generator: inout SplitMix64) -> HostileFrame {
+    static func truncatedCommand(_ generator: inout SeededRandom) -> HostileFrame {
         let commands: [JSONValue] = [
             ["command": "new_message", "message": .string(randomWords(&generator))],
             ["command": "fetch_messages", "last_message_time_stamp": "0"],
@@ -179,13 +180,13 @@ enum HostileFrames {
     }
 
     /// JSON, or nothing, that is not a command object.
-    static func notAnObject(_ generator: inout SplitMix64) -> HostileFrame {
+    static func notAnObject(_ generator: inout SeededRandom) -> HostileFrame {
         let values = ["[]", #"[{"command":"new_message","message":"hi"}]"#, #""new_message""#, "42", "-1.5e3", "true", "null", #"{}"#, ""]
         return text("JSON that is not a command object", values.randomElement(using: &generator)!)
     }
 
     /// A command with one field of the wrong type.
-    static func wrongTypes(_ generator: inout SplitMix64) -> HostileFrame {
+    static func wrongTypes(_ generator: inout SeededRandom) -> HostileFrame {
         let notAString: [JSONValue] = [1, true, .null, [], ["x": 1], .double(1.5), ["new_message"]]
         // An integer or null is a valid `last_message_id`.
         let notAnInteger: [JSONValue] = ["7", true, [], ["x": 1], .double(1.5)]
@@ -199,7 +200,7 @@ enum HostileFrames {
     }
 
     /// A command the server does not know, some of them close to the known ones.
-    static func unknownCommand(_ generator: inout SplitMix64) -> HostileFrame {
+    static func unknownCommand(_ generator: inout SeededRandom) -> HostileFrame {
         let known = ["new_message", "fetch_messages"]
         var command = ["NEW_MESSAGE", "new_message ", " fetch_messages", "delete_everything", "", "error", randomWords(&generator)]
             .randomElement(using: &generator)!
@@ -209,7 +210,7 @@ enum HostileFrames {
 
     /// Unknown fields are ignored by design (as DRF ignores them), so each of these frames also
     /// lacks or mistypes a field the command needs.
-    static func extraFieldsOnABadCommand(_ generator: inout SplitMix64) -> HostileFrame {
+    static func extraFieldsOnABadCommand(_ generator: inout SeededRandom) -> HostileFrame {
         let command = ["new_message", "fetch_messages"].randomElement(using: &generator)!
         var members: [(String, JSONValue)] = [("command", .string(command))]
         for index in 0..<Int.random(in: 1...20, using: &generator) {
@@ -221,7 +222,7 @@ enum HostileFrames {
     }
 
     /// A message nested thousands of arrays or objects deep.
-    static func deepNesting(_ generator: inout SplitMix64) -> HostileFrame {
+    static func deepNesting(_ generator: inout SeededRandom) -> HostileFrame {
         // As deep as fits in one frame under the limit: 30 000 arrays, or 10 000 objects.
         let arrays = Bool.random(using: &generator)
         let depth = Int.random(in: 100...(arrays ? 30_000 : 10_000), using: &generator)
@@ -231,7 +232,7 @@ enum HostileFrames {
     }
 
     /// Numbers no 64-bit integer or double holds, where a string or an id is expected.
-    static func hugeNumbers(_ generator: inout SplitMix64) -> HostileFrame {
+    static func hugeNumbers(_ generator: inout SeededRandom) -> HostileFrame {
         // Beyond a 64-bit integer, or beyond a double.
         let huge = ["1e400", "-1e400", "123456789012345678901234567890", "9223372036854775808", "-9223372036854775809"]
         // Where a string is expected, tiny numbers are as wrong. (As a message id, the JSON decoder
@@ -247,7 +248,7 @@ enum HostileFrames {
     }
 
     /// A history cursor that is neither "0" nor a date-time.
-    static func badTimeStamps(_ generator: inout SplitMix64) -> HostileFrame {
+    static func badTimeStamps(_ generator: inout SeededRandom) -> HostileFrame {
         let stamps = [
             "", "yesterday", "00", "0 ", "2020-13-01 00:00:00", "2020-08-06 25:00:00", "2020-08-06T19:46:06.1234567890Z",
             "99999-01-01 00:00:00", String(repeating: "2", count: 65), "2020-08-06 19:46:06+0", "\u{0}",
@@ -257,21 +258,21 @@ enum HostileFrames {
     }
 
     /// A message of white space only, or over 4096 characters.
-    static func blankOrLongMessage(_ generator: inout SplitMix64) -> HostileFrame {
+    static func blankOrLongMessage(_ generator: inout SeededRandom) -> HostileFrame {
         let tooLong = Limits.messageCharacters + Int.random(in: 1...100, using: &generator)
         let messages = ["", " ", "\n\t \r", "\u{3000}\u{00A0}", String(repeating: "é", count: tooLong), String(repeating: "🙂", count: tooLong)]
         return text("a blank or over-long message", (["command": "new_message", "message": .string(messages.randomElement(using: &generator)!)] as JSONValue).serialized)
     }
 
     /// A binary frame: random bytes, or a valid command sent as binary.
-    static func binaryFrame(_ generator: inout SplitMix64) -> HostileFrame {
+    static func binaryFrame(_ generator: inout SeededRandom) -> HostileFrame {
         let command = Array(#"{"command":"new_message","message":"sent as binary"}"#.utf8)
         let random = (0..<Int.random(in: 0...512, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
         return HostileFrame(kind: "a binary frame", payload: .binary(Bool.random(using: &generator) ? command : random))
     }
 
     /// A command object with a key twice.
-    static func duplicateKeys(_ generator: inout SplitMix64) -> HostileFrame {
+    static func duplicateKeys(_ generator: inout SeededRandom) -> HostileFrame {
         // Whichever duplicate a parser keeps, the command is still wrong.
         let frames = [
             #"{"command":"new_message","message":5,"message":[]}"#,
@@ -282,26 +283,8 @@ enum HostileFrames {
     }
 
     /// A few words, some with characters JSON must escape.
-    private static func randomWords(_ generator: inout SplitMix64) -> String {
+    private static func randomWords(_ generator: inout SeededRandom) -> String {
         let words = ["hi", "ünïcödé", "日本語", "🙂", "\"quoted\"", "back\\slash", "new\nline", "tab\t", "<script>", "%00", "DROP TABLE"]
         return (0..<Int.random(in: 1...4, using: &generator)).map { _ in words.randomElement(using: &generator)! }.joined(separator: " ")
-    }
-}
-
-/// SplitMix64: a small, fast generator whose whole sequence follows from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    /// The next 64 random bits.
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -26,25 +26,79 @@ struct LoadRunTests {
     @Test("a server that stops broadcasting some messages: the run ends at its drain deadline and lists every stalled socket with what it missed")
     func stalledSockets() async throws {
         let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys) { configuration in
+            // One node with the in-process layer: Redis between nodes would read the dropped
+            // broadcasts back from the database.
+            configuration.redisURL = nil
             configuration.wrapChannelLayer = { FaultyChannelLayer(wrapping: $0, fault: .drop) }
         }
         var runner = LoadRunner(profile: Self.small, seed: 21, baseURLs: [server.baseURL])
         runner.settleTimeout = .seconds(1)
-        let started = ContinuousClock.now
         let report = try await runner.run()
-        let elapsed = ContinuousClock.now - started
         await server.stop()
 
-        #expect(elapsed < .seconds(20), "2 s of sending and a 1 s drain, not a wait per socket")
+        // One deadline for all six sockets: about 1 s, not a second per stalled socket.
         #expect(report.drain.timedOut)
-        #expect(report.drain.seconds < 2)
+        #expect(report.drain.seconds < 4, "\(report.drain)")
         #expect(report.deliveries < report.expectedDeliveries)
-        #expect(report.socketProblems.count == 6, "every socket misses the dropped broadcasts: \(report.socketProblems.map(\.line))")
+        // Every 3rd broadcast is dropped: each chat that lost one has all 3 of its sockets listed.
+        let stalledChats = Dictionary(grouping: report.socketProblems, by: \.chat)
+        #expect(!stalledChats.isEmpty && stalledChats.values.allSatisfy { $0.count == 3 }, "\(report.socketProblems.map(\.line))")
         #expect(report.socketProblems.allSatisfy { $0.state == .stalled && $0.missed > 0 })
         #expect(report.socketProblems.reduce(0) { $0 + $1.missed } == report.expectedDeliveries - report.deliveries)
         #expect(!report.passed)
         #expect(report.summary.contains("stalled"))
         #expect(report.summary.hasSuffix("FAIL"))
+    }
+
+    @Test(
+        "between nodes, publishes lost, repeated or crossed on the way still reach every socket once, in seq order",
+        .enabled(if: TestBackend.current == .postgres, "needs Redis: CHAT_TEST_BACKEND=postgres"),
+        arguments: FaultyChannelLayer.Fault.allCases
+    )
+    func healedBetweenNodes(fault: FaultyChannelLayer.Fault) async throws {
+        let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys) { configuration in
+            configuration.wrapChannelLayer = { FaultyChannelLayer(wrapping: $0, fault: fault) }
+        }
+        var runner = LoadRunner(profile: Self.small, seed: 24, baseURLs: [server.baseURL])
+        runner.settleTimeout = .seconds(5)
+        let report = try await runner.run()
+        await server.stop()
+
+        #expect(report.violations.isEmpty, "\(fault): \(report.violations.prefix(5))")
+        #expect(report.deliveries == report.expectedDeliveries, "\(fault)")
+        #expect(report.socketProblems.isEmpty, "\(fault): \(report.socketProblems.map(\.line))")
+        #expect(report.passed, "\(fault)")
+    }
+
+    /// A channel layer as slow as a saturated database: publishing is on the commit path.
+    struct SlowChannelLayer: ChannelLayer {
+        let base: any ChannelLayer
+        func publish(chatID: Int64, seq: Int64, frame: String) async throws {
+            try await Task.sleep(for: .milliseconds(150))
+            try await base.publish(chatID: chatID, seq: seq, frame: frame)
+        }
+        func revoke(_ revocation: TokenRevocation) async throws { try await base.revoke(revocation) }
+        func isReachable() async -> Bool { await base.isReachable() }
+    }
+
+    @Test("messages the server refuses and says so are nobody's loss: counted as errors, expected by no socket, and the run passes")
+    func refusedMessages() async throws {
+        let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys) { configuration in
+            configuration.connections.socketPendingCommands = 1
+            configuration.wrapChannelLayer = { SlowChannelLayer(base: $0) }
+        }
+        var profile = Self.small
+        profile.rate = 40
+        let report = try await LoadRunner(profile: profile, seed: 23, baseURLs: [server.baseURL]).run()
+        await server.stop()
+
+        let refusals = report.errors.filter { $0.key.contains("not stored") }.values.reduce(0, +)
+        #expect(refusals > 0, "the server was made too slow to take every message: \(report.errors)")
+        #expect(report.violations.isEmpty, "\(report.violations.prefix(5))")
+        #expect(report.socketProblems.isEmpty, "\(report.socketProblems.map(\.line))")
+        #expect(report.messagesStored == report.messagesSent, "every accepted message stored")
+        #expect(report.deliveries == report.expectedDeliveries)
+        #expect(report.passed)
     }
 
     @Test("sockets the server closes during the run are listed with the close code, and the run fails")
@@ -73,7 +127,7 @@ struct LoadRunTests {
         #expect(!closed.isEmpty, "\(report.summary)")
         #expect(closed.allSatisfy { $0.client.hasPrefix("user0") && $0.closeCode == 1008 }, "\(closed.map(\.line))")
         #expect(closed.contains { $0.missed > 0 })
-        #expect(report.drain.seconds < 2, "a closed socket is not waited for")
+        #expect(!report.drain.timedOut, "a closed socket is not waited for (the drain ends before its 15 s deadline): \(report.drain)")
         #expect(!report.passed)
         #expect(report.summary.contains("closed early"))
     }

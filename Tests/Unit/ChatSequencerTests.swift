@@ -1,4 +1,5 @@
 @testable import ChatBackend
+import ChatSimulator
 import Testing
 
 @Suite("Chat sequencer")
@@ -24,10 +25,11 @@ struct ChatSequencerTests {
                 take(sequencer.filled(gap, frames: database(gap, committed: committed), now: now))
             }
         }
-        // The stream goes quiet: what is still held waits out the hold-back, then is read.
+        // The stream goes quiet: what is still held waits out the hold-back, then is read; then
+        // the quiet chat is checked once for a lost newest frame.
         while let deadline = sequencer.nextDeadline() {
             now = deadline
-            for gap in sequencer.overdueGaps(now: now) {
+            for gap in sequencer.overdueGaps(now: now) + sequencer.quietChats(now: now) {
                 take(sequencer.filled(gap, frames: database(gap, committed: committed), now: now))
             }
         }
@@ -50,7 +52,7 @@ struct ChatSequencerTests {
         sequencer.follow(chatID: Self.chat, after: 3)
         #expect(sequencer.receive(chatID: Self.chat, seq: 5, frame: "frame 5", now: Self.start).isEmpty)
         #expect(sequencer.receive(chatID: Self.chat, seq: 4, frame: "frame 4", now: Self.start).map(\.seq) == [4, 5])
-        #expect(sequencer.nextDeadline() == nil, "nothing left to wait for")
+        #expect(sequencer.nextDeadline() == Self.start + ChatSequencer.quietCheck, "nothing held; a quiet check later")
     }
 
     @Test("old frames and repeats are dropped; chats not followed are ignored")
@@ -75,6 +77,19 @@ struct ChatSequencerTests {
         #expect(sequencer.overdueGaps(now: Self.start + .seconds(1)).isEmpty, "one read at a time")
         let filled = sequencer.filled(gaps[0], frames: [(2, "frame 2")], now: Self.start + .seconds(1))
         #expect(filled.map(\.seq) == [2, 3])
+    }
+
+    @Test("a chat that goes quiet is checked once for a lost newest frame")
+    func quietChat() {
+        var sequencer = ChatSequencer()
+        sequencer.follow(chatID: Self.chat, after: 0)
+        _ = sequencer.receive(chatID: Self.chat, seq: 1, frame: "frame 1", now: Self.start)
+        #expect(sequencer.quietChats(now: Self.start + .milliseconds(500)).isEmpty)
+        let gaps = sequencer.quietChats(now: Self.start + ChatSequencer.quietCheck)
+        #expect(gaps == [ChatSequencer.Gap(chatID: Self.chat, afterSeq: 1, beforeSeq: .max)])
+        #expect(sequencer.filled(gaps[0], frames: [], now: Self.start + .seconds(2)).isEmpty)
+        #expect(sequencer.quietChats(now: Self.start + .seconds(10)).isEmpty, "once per quiet spell")
+        #expect(sequencer.nextDeadline() == nil)
     }
 
     @Test("a failed read is tried again")
@@ -107,12 +122,11 @@ struct ChatSequencerTests {
         UInt64(20_261_202), UInt64.random(in: 1...UInt64.max),
     ])
     func random(seed: UInt64) {
-        var random = SplitMix(seed)
+        var random = SeededRandom(seed: seed)
         let count = Int64(1 + random.next() % 300)
         var arrivals: [Int64] = []
         for seq in 1...count {
-            // The newest is never lost here: a lost newest frame shows only when the next one comes.
-            switch seq == count ? 9 : random.next() % 10 {
+            switch random.next() % 10 {
             case 0: break  // lost
             case 1: arrivals += [seq, seq]  // repeated
             default: arrivals.append(seq)
@@ -123,18 +137,5 @@ struct ChatSequencerTests {
             arrivals.swapAt(index, index + 1)
         }
         #expect(Self.deliveries(position: 0, committed: count, arrivals: arrivals) == Array(1...count), "seed \(seed)")
-    }
-
-    /// A small seeded generator, so a failing seed replays.
-    private struct SplitMix {
-        var state: UInt64
-        init(_ seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }

@@ -157,7 +157,7 @@ extension JSONValue: Decodable {
 
     /// Parses JSON text; throws on anything that is not a JSON document.
     public static func parse(_ bytes: some Collection<UInt8>) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        try JSONParser.parse(Array(bytes))
     }
 
     private struct AnyKey: CodingKey {

@@ -72,6 +72,16 @@ struct SocketFrameError: Error, Equatable, ExpressibleByStringLiteral {
 
     /// Seconds until the client may send again, for `rate_limited`.
     var retryAfter: Double?
+    /// The text of a message refused (not stored), echoed as `"message"` so the client knows
+    /// which one to send again: chat-socket messages carry no id of their own.
+    var refusedMessage: String?
+
+    /// This error, about the message `content`, which was not stored.
+    func refusing(_ content: String) -> SocketFrameError {
+        var error = self
+        error.refusedMessage = content
+        return error
+    }
 
     /// The sender is over its message allowance: `{"command": "error", "error": "rate_limited", "retry_after": s}`.
     static func rateLimited(retryAfter: Duration) -> SocketFrameError {
@@ -84,6 +94,7 @@ struct SocketFrameError: Error, Equatable, ExpressibleByStringLiteral {
     var frame: String {
         var members: [(String, JSONValue)] = [("command", "error"), ("error", .string(reason))]
         if let retryAfter { members.append(("retry_after", .double(retryAfter))) }
+        if let refusedMessage { members.append(("message", .string(refusedMessage))) }
         return JSONValue.object(members).serialized
     }
 }

@@ -141,6 +141,14 @@ public enum Migrations {
                 """,
                 "CREATE INDEX chat_reads_user ON chat_reads(user_id)",
             ] + messageSearchStatements(dialect)),
+            Migration(name: "0005_chat_activity_covers_messages", statements: [
+                // A chat's last_activity_at is at least its newest message's time stamp, so the next
+                // message's stamp follows from the chat's row alone (group commit reads nothing else).
+                """
+                UPDATE chats SET last_activity_at = (SELECT MAX(time_stamp) FROM messages WHERE messages.chat_id = chats.id)
+                WHERE last_activity_at < COALESCE((SELECT MAX(time_stamp) FROM messages WHERE messages.chat_id = chats.id), 0)
+                """,
+            ]),
         ]
     }
 

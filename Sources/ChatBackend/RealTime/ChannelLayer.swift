@@ -13,9 +13,6 @@ public protocol ChannelLayer: Sendable {
     /// Closes the sockets opened with revoked tokens, on every node (1008).
     func revoke(_ revocation: TokenRevocation) async throws
 
-    /// How long a frame this node published may take to come back to this node's sockets: a
-    /// closing socket waits this long for its sender's own messages.
-    var deliveryDelay: Duration { get }
 
     /// Whether frames published now would reach the other nodes (readiness).
     func isReachable() async -> Bool
@@ -65,14 +62,13 @@ public struct LocalChannelLayer: ChannelLayer {
     }
 
     public func publish(chatID: Int64, seq: Int64, frame: String) async throws {
-        hub.deliver(chatID: chatID, frame: frame)
+        hub.deliver(chatID: chatID, seq: seq, frame: frame)
     }
 
     public func revoke(_ revocation: TokenRevocation) async throws {
         hub.revoke(revocation)
     }
 
-    public var deliveryDelay: Duration { .zero }
 
     public func isReachable() async -> Bool { true }
 }

@@ -32,6 +32,9 @@ public final class ChatHub: Sendable {
     }
 
     private let sockets = Mutex<[Int64: [Int: Member]]>([:])
+    /// The newest `seq` delivered to each chat with sockets here: a closing socket waits until its
+    /// sender's own messages have come back.
+    private let deliveredSeq = Mutex<[Int64: Int64]>([:])
     /// Told of every ``Activity``, under the hub's lock so events come in the order they happen:
     /// it must be quick and must not call the hub.
     private let activityObserver = Mutex<(@Sendable (Activity) -> Void)?>(nil)
@@ -73,6 +76,7 @@ public final class ChatHub: Sendable {
             chats[chatID]?[socketID] = nil
             if chats[chatID]?.isEmpty == true {
                 chats[chatID] = nil
+                deliveredSeq.withLock { $0[chatID] = nil }
                 activityObserver.withLock { $0?(.closed(chatID: chatID)) }
             }
         }
@@ -88,10 +92,11 @@ public final class ChatHub: Sendable {
     /// Queues one frame (already encoded, once for all recipients) to every socket of a chat.
     /// `committed` is when its message was committed, if this node knows: the fan-out is timed from
     /// there to the last socket's write, and from now when it is not known.
-    public func deliver(chatID: Int64, frame: String, committed: ContinuousClock.Instant? = nil) {
+    public func deliver(chatID: Int64, seq: Int64, frame: String, committed: ContinuousClock.Instant? = nil) {
         // Copy the members out so no lock is held while queues are touched.
         let members = sockets.withLock { $0[chatID].map { Array($0.values) } ?? [] }
         guard !members.isEmpty else { return }
+        deliveredSeq.withLock { $0[chatID] = max($0[chatID] ?? 0, seq) }
         let fanOut = FanOut(sockets: members.count, since: committed ?? .now, duration: metrics.fanOutDuration)
         for member in members {
             switch member.outbox.offer(OutboundFrame(text: frame, fanOut: fanOut)) {
@@ -104,6 +109,12 @@ public final class ChatHub: Sendable {
                 fanOut.done()
             }
         }
+    }
+
+    /// Whether the chat's message `seq` (and so, in `seq` order, every one before it) has been
+    /// handed to this node's sockets of the chat.
+    func hasDelivered(chatID: Int64, seq: Int64) -> Bool {
+        deliveredSeq.withLock { ($0[chatID] ?? 0) >= seq }
     }
 
     /// Cuts off this node's sockets that a revocation names. Rare (a log-out, a member leaving), so

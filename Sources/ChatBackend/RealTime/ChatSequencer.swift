@@ -14,6 +14,9 @@ struct ChatSequencer {
     static let holdBack = Duration.milliseconds(100)
     /// Frames held per chat; beyond it the gap is filled from the database at once.
     static let heldLimit = 1024
+    /// How long a chat may be quiet before the database is asked whether its newest frame was lost
+    /// (a lost frame with none after it leaves no gap to notice).
+    static let quietCheck = Duration.seconds(1)
 
     /// A frame to hand to the chat's sockets.
     struct Delivery: Equatable {
@@ -37,6 +40,8 @@ struct ChatSequencer {
         var gapSince: ContinuousClock.Instant?
         /// A database read for this gap is under way.
         var fetching = false
+        /// When the chat last delivered or was checked; nil once checked while quiet.
+        var activeSince: ContinuousClock.Instant?
     }
 
     private var streams: [Int64: Stream] = [:]
@@ -59,6 +64,7 @@ struct ChatSequencer {
     /// chat not followed, or already delivered, is dropped.
     mutating func receive(chatID: Int64, seq: Int64, frame: String, now: ContinuousClock.Instant) -> [Delivery] {
         guard var stream = streams[chatID], seq >= stream.next else { return [] }
+        stream.activeSince = now
         var deliveries: [Delivery] = []
         if seq == stream.next {
             deliveries.append(Delivery(chatID: chatID, seq: seq, frame: frame))
@@ -112,6 +118,8 @@ struct ChatSequencer {
         }
         Self.release(&stream, chatID: gap.chatID, into: &deliveries)
         stream.gapSince = stream.held.isEmpty ? nil : now
+        // Something was missing: look again after the next quiet spell.
+        if !deliveries.isEmpty { stream.activeSince = now }
         streams[gap.chatID] = stream
         return deliveries
     }
@@ -124,9 +132,28 @@ struct ChatSequencer {
         streams[gap.chatID] = stream
     }
 
-    /// The earliest moment a held gap becomes overdue, for the caller's wait.
+    /// The chats quiet for ``quietCheck`` since their last frame, each with the position after which
+    /// the database may hold frames lost on the way; each is checked once per quiet spell.
+    mutating func quietChats(now: ContinuousClock.Instant) -> [Gap] {
+        var gaps: [Gap] = []
+        for (chatID, var stream) in streams where !stream.fetching && stream.held.isEmpty {
+            guard let since = stream.activeSince, now - since >= Self.quietCheck else { continue }
+            stream.activeSince = nil
+            stream.fetching = true
+            streams[chatID] = stream
+            gaps.append(Gap(chatID: chatID, afterSeq: stream.next - 1, beforeSeq: .max))
+        }
+        return gaps
+    }
+
+    /// The earliest moment a held gap becomes overdue or a chat has been quiet long enough, for
+    /// the caller's wait.
     func nextDeadline() -> ContinuousClock.Instant? {
-        streams.values.compactMap { $0.fetching ? nil : $0.gapSince.map { $0 + Self.holdBack } }.min()
+        streams.values.compactMap { stream -> ContinuousClock.Instant? in
+            guard !stream.fetching else { return nil }
+            if let gapSince = stream.gapSince { return gapSince + Self.holdBack }
+            return stream.activeSince.map { $0 + Self.quietCheck }
+        }.min()
     }
 
     /// Moves every frame that now follows on from the held ones into `deliveries`.

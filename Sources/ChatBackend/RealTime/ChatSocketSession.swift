@@ -51,11 +51,23 @@ struct ChatSocketSession {
         case fetchMessages(HistoryCursor?)
         case newMessage(String)
 
-        /// The answer when it cannot be carried out: what the client should do.
+        /// The answer when it cannot be carried out: what the client should do (and which message
+        /// was not stored).
         var refusal: String {
             switch self {
-            case .newMessage: "the message was not stored: the server is busy; send it again later"
-            case .fetchMessages: "could not read the history now: the server is busy; ask again later"
+            case .newMessage(let content):
+                SocketFrameError("the message was not stored: the server is busy; send it again later").refusing(content).frame
+            case .fetchMessages:
+                SocketFrameError("could not read the history now: the server is busy; ask again later").frame
+            }
+        }
+
+        /// The answer when the server shuts down before carrying it out.
+        var shutdownRefusal: String {
+            let error = SocketFrameError("the server is shutting down: send it again once reconnected")
+            switch self {
+            case .newMessage(let content): return error.refusing(content).frame
+            case .fetchMessages: return error.frame
             }
         }
     }
@@ -83,8 +95,10 @@ struct ChatSocketSession {
             }
         }
         defer { hub.leave(chatID: chat.id, socketID: socketID) }
-        connection.shutdown.onFire { [channelLayer] in
-            Task { await Self.drain(commands: commands, state: state, closer: closer, deliveryDelay: channelLayer.deliveryDelay) }
+        connection.shutdown.onFire { [hub, chat] in
+            Task {
+                await Self.drain(commands: commands, state: state, closer: closer) { seq in hub.hasDelivered(chatID: chat.id, seq: seq) }
+            }
         }
         defer { connection.shutdown.onFire(nil) }
 
@@ -122,25 +136,35 @@ struct ChatSocketSession {
             command = .fetchMessages(cursor)
         case .success(.newMessage(let content)):
             if let wait = messageLimiter?.take("user \(user.id)") {
-                outbox.offer(SocketFrameError.rateLimited(retryAfter: wait).frame)
+                outbox.offer(SocketFrameError.rateLimited(retryAfter: wait).refusing(content).frame)
                 return
             }
             command = .newMessage(content)
         }
         if !commands.submit(command) {
-            outbox.offer(SocketFrameError(command.refusal).frame)
+            outbox.offer(command.refusal)
         }
     }
 
     /// At shutdown: refuse new frames, let the commands accepted finish and their broadcasts come
     /// back, then write the queue and close with 1001.
-    private static func drain(commands: CommandQueue<Command>, state: SessionState, closer: Closer, deliveryDelay: Duration) async {
+    private static func drain(
+        commands: CommandQueue<Command>, state: SessionState, closer: Closer, delivered: @Sendable (Int64) -> Bool
+    ) async {
         guard state.startDraining() else { return }
+        // Commands still waiting are refused, not carried out (the client sends them again once
+        // reconnected): only the one in hand finishes, so the drain does not last as long as the
+        // whole queue takes to store.
+        for command in commands.close() { closer.outbox.offer(command.shutdownRefusal) }
         let deadline = ContinuousClock.now + Limits.shutdownDrain
         while commands.isBusy, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
-        try? await Task.sleep(for: deliveryDelay)
+        // The sender's own messages come back through the channel layer (through Redis, across
+        // nodes): wait until the newest it stored has been handed to the chat's sockets here.
+        while !delivered(state.newestStoredSeq), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         closer.close(.goingAway, "server shutting down", dropQueued: false)
     }
 
@@ -165,7 +189,7 @@ struct ChatSocketSession {
                 outbox.offer(SocketFrameError("could not read the history; try again").frame)
             }
         case .newMessage(let content):
-            await post(content, outbox: outbox)
+            await post(content, outbox: outbox, state: state)
         }
     }
 
@@ -183,10 +207,10 @@ struct ChatSocketSession {
     }
 
     /// Stores the message, then publishes it, in the chat's order.
-    private func post(_ content: String, outbox: SocketOutbox) async {
+    private func post(_ content: String, outbox: SocketOutbox, state: SessionState) async {
         let (chatID, channelLayer, logger) = (chat.id, self.channelLayer, self.logger)
         do {
-            _ = try await store.addMessage(chatID: chat.id, authorID: user.id, content: content) { [metrics] message in
+            let message = try await store.addMessage(chatID: chat.id, authorID: user.id, content: content) { [metrics] message in
                 metrics.messagesStored.increment()
                 do {
                     try await channelLayer.publish(chatID: chatID, seq: message.seq, frame: ServerFrame.newMessage(message))
@@ -195,9 +219,10 @@ struct ChatSocketSession {
                     logger.warning("publishing a stored message failed", metadata: ["error": "\(error)", "message": "\(message.id)"])
                 }
             }
+            state.stored(seq: message.seq)
         } catch {
             logger.error("storing a message failed", metadata: ["error": "\(error)"])
-            outbox.offer(SocketFrameError("the message was not stored; send it again").frame)
+            outbox.offer(SocketFrameError("the message was not stored; send it again").refusing(content).frame)
         }
     }
 }
@@ -227,7 +252,7 @@ private final class Closer: Sendable {
         logger.debug("closing a socket", metadata: ["reason": "\(reason)"])
         let waiting = commands.withLock { $0 }?.close() ?? []
         if !dropQueued {
-            for command in waiting { outbox.offer(SocketFrameError(command.refusal).frame) }
+            for command in waiting { outbox.offer(command.refusal) }
         }
         let (outbound, wire, closeTimeout) = (self.outbound, connection.wire, connection.closeTimeout)
         outbox.close(dropQueued: dropQueued) {
@@ -253,6 +278,7 @@ private final class SessionState: Sendable {
     private struct Fields {
         var phase = Phase.open
         var authorizedAt = ContinuousClock.now
+        var newestStoredSeq: Int64 = 0
     }
 
     private let fields = Mutex(Fields())
@@ -283,5 +309,12 @@ private final class SessionState: Sendable {
 
     func authorized() {
         fields.withLock { $0.authorizedAt = .now }
+    }
+
+    /// The `seq` of the newest message this socket stored (0: none).
+    var newestStoredSeq: Int64 { fields.withLock { $0.newestStoredSeq } }
+
+    func stored(seq: Int64) {
+        fields.withLock { $0.newestStoredSeq = max($0.newestStoredSeq, seq) }
     }
 }

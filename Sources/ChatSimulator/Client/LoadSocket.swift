@@ -50,6 +50,8 @@ public final class LoadSocket: Sendable {
     private struct State {
         var deliveries: [Delivery] = []
         var errorFrames: [String: Int] = [:]
+        /// Messages the server said it did not store (an error frame echoing their text).
+        var refused: [String] = []
         /// Who waits for the next `fetch_messages` answer.
         var fetchWaiter: CheckedContinuation<JSONValue?, Never>?
         var ending: Ending?
@@ -122,7 +124,10 @@ public final class LoadSocket: Sendable {
         case "fetch_messages":
             answerFetch(frame, inbox: inbox)
         case "error":
-            inbox.state.withLock { $0.errorFrames["error frame: \(frame["error"]?.stringValue ?? "?")", default: 0] += 1 }
+            inbox.state.withLock { state in
+                state.errorFrames["error frame: \(frame["error"]?.stringValue ?? "?")", default: 0] += 1
+                if let refused = frame["message"]?.stringValue { state.refused.append(refused) }
+            }
         default:
             break
         }
@@ -168,6 +173,9 @@ public final class LoadSocket: Sendable {
 
     /// The broadcasts received so far, in order.
     public var deliveries: [Delivery] { inbox.state.withLock { $0.deliveries } }
+
+    /// The messages the server refused, saying so (their text echoed in an error frame).
+    public var refused: [String] { inbox.state.withLock { $0.refused } }
 
     /// Error frames and frames outside the contract, by kind.
     public var errorFrames: [String: Int] { inbox.state.withLock { $0.errorFrames } }

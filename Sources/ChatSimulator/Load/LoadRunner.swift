@@ -153,8 +153,24 @@ public struct LoadRunner: Sendable {
         }
         let unsent = recordings.reduce(0) { $0 + $1.unsentSequences.count }
         if unsent > 0 { errors.count("message not sent: its sender's socket had been closed", unsent) }
-        // What went out: a message whose sender's socket was gone is nobody's loss but the sender's.
-        let sent = sends.filter { sentAt[$0.sequence] != nil }
+        // Messages the server refused and told their sender so (counted among the error frames).
+        let refused = Set(recordings.flatMap { $0.sockets.flatMap(\.refused) })
+        // What went out and was accepted: a message whose sender's socket was gone, or that the
+        // server said it did not store, is nobody's loss but the sender's, who knows.
+        var sent = sends.filter { sentAt[$0.sequence] != nil && !refused.contains($0.content) }
+        // A message whose sender's socket the server closed, that no socket received, went with
+        // that connection (a client resends what was never echoed): the closed socket is the
+        // problem reported, not every other socket of its chat.
+        let endedEarly = Set(recordings.flatMap { $0.sockets.filter { $0.endedEarly != nil }.map(\.index) })
+        if !endedEarly.isEmpty {
+            let received = Set(recordings.flatMap { $0.sockets.flatMap(\.contents) })
+            let gone = sent.filter { endedEarly.contains($0.socket) && !received.contains($0.content) }
+            if !gone.isEmpty {
+                errors.count("message never echoed: its sender's socket was closed", gone.count)
+                let goneSequences = Set(gone.map(\.sequence))
+                sent.removeAll { goneSequences.contains($0.sequence) }
+            }
+        }
         let sentPerChat = Dictionary(grouping: sent, by: { sockets[$0.socket].chat }).mapValues(\.count)
         let sequenceOf = Dictionary(uniqueKeysWithValues: sends.map { ($0.content, $0) })
         let firstSent = sentAt.values.min() ?? startNanos
@@ -201,6 +217,13 @@ public struct LoadRunner: Sendable {
                     violations.append("the history of chat \(uuid) could not be read by \(reader.username): \(error)")
                 }
             }
+        }
+        var refusedYetDelivered: Set<String> = []
+        if !refused.isEmpty {
+            for socket in recordings.flatMap(\.sockets) { refusedYetDelivered.formUnion(socket.contents.filter(refused.contains)) }
+        }
+        for content in refusedYetDelivered.sorted().prefix(10) {
+            violations.append("the server said '\(content)' was not stored, yet delivered it")
         }
         violations = InvariantChecker().check(recording).map(\.description) + violations
 

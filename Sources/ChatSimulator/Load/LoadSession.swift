@@ -50,6 +50,18 @@ final class LoadSession: Sendable {
         (sent.load(ordering: .relaxed), sockets.reduce(0) { $0 + $1.socket.deliveryCount })
     }
 
+    /// How many messages sent into `chat` from this worker's sockets the server refused.
+    private func refusedCount(in chat: String?) -> Int {
+        sockets.reduce(0) { total, entry in total + (chatOf[entry.index] == chat ? entry.socket.refused.count : 0) }
+    }
+
+    /// How many messages this worker sent into `chat` from sockets that have ended since.
+    private func sentByEndedSockets(in chat: String?, _ sentBy: [Int: Int]) -> Int {
+        sockets.reduce(0) { total, entry in
+            total + (chatOf[entry.index] == chat && entry.socket.ending != nil ? sentBy[entry.index, default: 0] : 0)
+        }
+    }
+
     /// Sends the share on schedule, waits for the expected broadcasts until the drain's deadline,
     /// records what every socket got, and closes them.
     func run(_ plan: WorkerStart) async -> WorkerRecording {
@@ -60,6 +72,8 @@ final class LoadSession: Sendable {
         var expected = Dictionary(uniqueKeysWithValues: plan.expected.map { ($0.socket, $0.count) })
         var sentSequences: [Int] = []
         var sentAt: [UInt64] = []
+        // Sends by socket: once a sender's socket ends, what it sent last may have gone with it.
+        var sentBy: [Int: Int] = [:]
         var unsent: [Int] = []
         sentSequences.reserveCapacity(plan.sends.count)
         sentAt.reserveCapacity(plan.sends.count)
@@ -81,6 +95,7 @@ final class LoadSession: Sendable {
                 }
                 sentSequences.append(send.sequence)
                 sentAt.append(MonotonicTime.now())
+                sentBy[send.socket, default: 0] += 1
                 socket.sendMessage(send.content)
             } while next < plan.sends.count && start + .nanoseconds(Int64(plan.sends[next].at * 1e9)) <= now
             sent.store(next, ordering: .relaxed)
@@ -88,10 +103,14 @@ final class LoadSession: Sendable {
 
         let drainStarted = ContinuousClock.now
         let deadline = max(drainStarted, start + .nanoseconds(Int64(plan.lastSendAt * 1e9))) + .nanoseconds(Int64(plan.drainSeconds * 1e9))
-        let waited = expected.compactMap { index, count in byIndex[index].map { ($0, count) } }
+        let waited = expected.compactMap { index, count in byIndex[index].map { (socket: $0, chat: chatOf[index], count: count) } }
         var timedOut = false
-        // A counter per socket, read every 10 ms: the wait costs nothing next to the receiving.
-        while waited.contains(where: { socket, count in socket.deliveryCount < count && socket.ending == nil }) {
+        // A counter per socket, read every 10 ms: the wait costs nothing next to the receiving. A
+        // message the server refused (and said so to its sender here) is waited for by no one
+        // here, nor one whose sender's socket has ended since (its fate went with the connection).
+        while waited.contains(where: { socket, chat, count in
+            socket.deliveryCount < count - refusedCount(in: chat) - sentByEndedSockets(in: chat, sentBy) && socket.ending == nil
+        }) {
             guard ContinuousClock.now < deadline else {
                 timedOut = true
                 break

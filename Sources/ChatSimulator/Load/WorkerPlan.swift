@@ -84,6 +84,8 @@ public struct SocketRecording: Sendable, Codable {
     public var errorFrames: [String: Int]
     /// How the connection ended before the worker closed it, if it did.
     public var endedEarly: LoadSocket.Ending?
+    /// The messages the server told this socket it did not store.
+    public var refused: [String]
 
     init(index: Int, socket: LoadSocket) {
         self.index = index
@@ -93,6 +95,7 @@ public struct SocketRecording: Sendable, Codable {
         arrivals = deliveries.map(\.at)
         errorFrames = socket.errorFrames
         endedEarly = socket.ending
+        refused = socket.refused
     }
 }
 

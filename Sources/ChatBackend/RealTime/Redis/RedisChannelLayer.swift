@@ -59,8 +59,6 @@ public final class RedisChannelLayer: ChannelLayer, Service {
         }
     }
 
-    /// A published frame comes back through Redis: a few milliseconds on a healthy network.
-    public var deliveryDelay: Duration { .milliseconds(250) }
 
     // MARK: Running
 

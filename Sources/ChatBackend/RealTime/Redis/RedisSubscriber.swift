@@ -121,7 +121,7 @@ final class RedisSubscriber: Sendable {
             while let reply = try redis.bufferedReply() {
                 handle(reply, sequencer: &sequencer)
             }
-            for gap in sequencer.overdueGaps(now: .now) { read(gap) }
+            for gap in sequencer.overdueGaps(now: .now) + sequencer.quietChats(now: .now) { read(gap) }
 
             let timeout = sequencer.nextDeadline().map { max(.zero, $0 - .now) } ?? .seconds(1)
             if wake.poll(alongside: redis.fileDescriptor, timeout: timeout) {
@@ -168,7 +168,7 @@ final class RedisSubscriber: Sendable {
 
     private func deliver(_ deliveries: [ChatSequencer.Delivery]) {
         for delivery in deliveries {
-            hub.deliver(chatID: delivery.chatID, frame: delivery.frame, committed: pendingFrames.take(chatID: delivery.chatID, seq: delivery.seq))
+            hub.deliver(chatID: delivery.chatID, seq: delivery.seq, frame: delivery.frame, committed: pendingFrames.take(chatID: delivery.chatID, seq: delivery.seq))
         }
     }
 
