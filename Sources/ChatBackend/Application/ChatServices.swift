@@ -44,7 +44,6 @@ struct ChatServices: Sendable {
         UserController(store: store).addRoutes(to: router.group("api/user").add(middleware: signedIn))
         ChatController(store: store).addRoutes(to: router.group("api/chat").add(middleware: signedIn))
         SocketController(authenticator: authenticator, store: store, makeSession: makeSocketSession).addRoutes(to: router)
-        FrontPageController().addRoutes(to: router)
         HealthController(store: store, channelLayer: channelLayer).addRoutes(to: router)
         APISchemaController().addRoutes(to: router.group("apischema"))
         MetricsController(registry: metrics.registry, token: metricsToken).addRoutes(to: router)

@@ -218,8 +218,7 @@ struct AuthController {
 
     private static let usernameCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@.+-_")
 
-    /// Whether a username holds only the characters registration accepts (the admin commands check it too).
-    static func isValidUsername(_ name: String) -> Bool {
+    private static func isValidUsername(_ name: String) -> Bool {
         name.allSatisfy { usernameCharacters.contains($0) || $0.isLetter || $0.isNumber }
     }
 }
