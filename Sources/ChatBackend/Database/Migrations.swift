@@ -113,14 +113,6 @@ public enum Migrations {
                 // Also the history's index in seq order.
                 "CREATE UNIQUE INDEX messages_seq ON messages(chat_id, seq)",
             ]),
-            Migration(name: "0005_chat_activity_covers_messages", statements: [
-                // A chat's last_activity_at is at least its newest message's time stamp, so the next
-                // message's stamp follows from the chat's row alone (group commit reads nothing else).
-                """
-                UPDATE chats SET last_activity_at = (SELECT MAX(time_stamp) FROM messages WHERE messages.chat_id = chats.id)
-                WHERE last_activity_at < COALESCE((SELECT MAX(time_stamp) FROM messages WHERE messages.chat_id = chats.id), 0)
-                """,
-            ]),
         ]
     }
 

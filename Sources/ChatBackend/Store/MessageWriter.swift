@@ -178,9 +178,8 @@ private struct BatchChats {
     }
 
     /// One statement moves every chat of the batch forward: `last_seq` by its message count, and
-    /// the time stamps to consecutive microseconds after both the clock and the chat's last activity
-    /// (never before its newest message: migration 0005), so a chat's time stamps only ever grow (an
-    /// old client pages history by them alone). Both come from the chat's row: nothing is looked up.
+    /// the time stamps to consecutive microseconds after both the clock and the chat's newest
+    /// message, so a chat's time stamps only ever grow (an old client pages history by them alone).
     func advanceStatement(dialect: SQLDialect) -> String {
         let values = Array(repeating: "(?, ?, ?, ?)", count: ids.count).joined(separator: ", ")
         return """
@@ -188,7 +187,10 @@ private struct BatchChats {
             UPDATE chats SET
                 last_seq = chats.last_seq + batch.message_count,
                 last_message = batch.newest,
-                last_activity_at = \(dialect.greatest)(batch.now, chats.last_activity_at + 1) + batch.message_count - 1
+                last_activity_at = \(dialect.greatest)(
+                    batch.now,
+                    COALESCE((SELECT MAX(time_stamp) FROM messages WHERE messages.chat_id = chats.id), 0) + 1
+                ) + batch.message_count - 1
             FROM batch WHERE chats.id = batch.chat_id
             RETURNING chats.id, chats.last_seq, chats.last_activity_at
             """
