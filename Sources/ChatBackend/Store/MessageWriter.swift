@@ -13,7 +13,7 @@ import Synchronization
 /// and their publishes run after the commit, in that order. On SQLite (one writer) and in one node,
 /// that order is the chat's order. Across PostgreSQL nodes, the chat rows are locked by the
 /// transaction, so `seq`s never collide; publishes of two nodes may cross on the way, and the
-/// receiving node puts them back in `seq` order (``SequencedDelivery``).
+/// receiving node puts them back in `seq` order (``ChatSequencer``).
 final class MessageWriter: Sendable {
     /// One message waiting to be stored.
     struct Pending: Sendable {

@@ -177,6 +177,9 @@ public final class LoadSocket: Sendable {
     /// The messages the server refused, saying so (their text echoed in an error frame).
     public var refused: [String] { inbox.state.withLock { $0.refused } }
 
+    /// How many messages the server refused (cheap: no copy).
+    public var refusedCount: Int { inbox.state.withLock { $0.refused.count } }
+
     /// Error frames and frames outside the contract, by kind.
     public var errorFrames: [String: Int] { inbox.state.withLock { $0.errorFrames } }
 

@@ -50,16 +50,17 @@ final class LoadSession: Sendable {
         (sent.load(ordering: .relaxed), sockets.reduce(0) { $0 + $1.socket.deliveryCount })
     }
 
-    /// How many messages sent into `chat` from this worker's sockets the server refused.
-    private func refusedCount(in chat: String?) -> Int {
-        sockets.reduce(0) { total, entry in total + (chatOf[entry.index] == chat ? entry.socket.refused.count : 0) }
-    }
-
-    /// How many messages this worker sent into `chat` from sockets that have ended since.
-    private func sentByEndedSockets(in chat: String?, _ sentBy: [Int: Int]) -> Int {
-        sockets.reduce(0) { total, entry in
-            total + (chatOf[entry.index] == chat && entry.socket.ending != nil ? sentBy[entry.index, default: 0] : 0)
+    /// By chat, the messages this worker's sockets sent that no one here waits for: those the server
+    /// refused (and said so), and those sent from sockets that have ended since. One pass over the
+    /// sockets for all chats, so the drain's poll stays linear in the sockets.
+    private func notExpectedPerChat(_ sentBy: [Int: Int]) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for (index, socket) in sockets {
+            guard let chat = chatOf[index] else { continue }
+            let gone = socket.ending != nil ? sentBy[index, default: 0] : 0
+            counts[chat, default: 0] += socket.refusedCount + gone
         }
+        return counts
     }
 
     /// Sends the share on schedule, waits for the expected broadcasts until the drain's deadline,
@@ -108,9 +109,11 @@ final class LoadSession: Sendable {
         // A counter per socket, read every 10 ms: the wait costs nothing next to the receiving. A
         // message the server refused (and said so to its sender here) is waited for by no one
         // here, nor one whose sender's socket has ended since (its fate went with the connection).
-        while waited.contains(where: { socket, chat, count in
-            socket.deliveryCount < count - refusedCount(in: chat) - sentByEndedSockets(in: chat, sentBy) && socket.ending == nil
-        }) {
+        while true {
+            let notExpected = notExpectedPerChat(sentBy)
+            guard waited.contains(where: { socket, chat, count in
+                socket.deliveryCount < count - (chat.flatMap { notExpected[$0] } ?? 0) && socket.ending == nil
+            }) else { break }
             guard ContinuousClock.now < deadline else {
                 timedOut = true
                 break

@@ -56,7 +56,10 @@ final class RedisSubscriber: Sendable {
 
     /// Starts the subscriber's thread and follows the hub's chats.
     func start() {
-        hub.observeActivity { activity in
+        // Weak: held strongly, the hub and this subscriber would keep each other (and the pipe's
+        // two descriptors) alive after their server stops.
+        hub.observeActivity { [weak self] activity in
+            guard let self else { return }
             self.inbox.withLock { $0.activity.append(activity) }
             self.wake.signal()
         }
@@ -105,6 +108,9 @@ final class RedisSubscriber: Sendable {
     /// Handles replies, chats opening and closing, and database reads until the connection fails
     /// or the subscriber stops.
     private func serve(_ redis: RedisConnection, sequencer: inout ChatSequencer) throws {
+        // Looking for overdue gaps and quiet chats walks every chat followed: done when a deadline
+        // is due, at most every hold-back, not after every read from Redis.
+        var scanAt = ContinuousClock.now
         while running.load(ordering: .relaxed) {
             let changes = takeActivity(into: &sequencer)
             if !changes.subscribe.isEmpty { try redis.append(["SUBSCRIBE"] + changes.subscribe.map { "\(prefix)\($0)" }) }
@@ -121,10 +127,12 @@ final class RedisSubscriber: Sendable {
             while let reply = try redis.bufferedReply() {
                 handle(reply, sequencer: &sequencer)
             }
-            for gap in sequencer.overdueGaps(now: .now) + sequencer.quietChats(now: .now) { read(gap) }
-
-            let timeout = sequencer.nextDeadline().map { max(.zero, $0 - .now) } ?? .seconds(1)
-            if wake.poll(alongside: redis.fileDescriptor, timeout: timeout) {
+            let now = ContinuousClock.now
+            if now >= scanAt {
+                for gap in sequencer.overdueGaps(now: now) + sequencer.quietChats(now: now) { read(gap) }
+                scanAt = min(sequencer.nextDeadline() ?? now + .seconds(1), now + ChatSequencer.holdBack)
+            }
+            if wake.poll(alongside: redis.fileDescriptor, timeout: max(.zero, scanAt - .now)) {
                 try redis.readAvailable()
             }
         }
@@ -134,6 +142,7 @@ final class RedisSubscriber: Sendable {
     @discardableResult
     private func takeActivity(into sequencer: inout ChatSequencer) -> (subscribe: [Int64], unsubscribe: [Int64]) {
         let activity = inbox.withLock { inbox in defer { inbox.activity = [] }; return inbox.activity }
+        guard !activity.isEmpty else { return ([], []) }
         let before = sequencer.chatIDs
         for event in activity {
             switch event {
