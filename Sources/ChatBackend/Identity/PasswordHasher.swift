@@ -61,7 +61,8 @@ public final class PasswordHasher: Service {
     }
 
     /// Runs `work` on the pool if fewer than `maximumPending` hashes are waiting or running.
-    private func admitted<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
+    /// Internal, not private, so a test can see which thread (and priority) the work runs on.
+    func admitted<T: Sendable>(_ work: @escaping @Sendable () -> T) async throws -> T {
         guard pending.wrappingAdd(1, ordering: .relaxed).newValue <= maximumPending else {
             pending.wrappingSubtract(1, ordering: .relaxed)
             throw APIError.busy(retryAfterSeconds: 1)
@@ -73,7 +74,9 @@ public final class PasswordHasher: Service {
                 _ = chat_lower_thread_priority(Self.niceness)
                 return work()
             }
-        } catch is NIOThreadPoolError.ThreadPoolInactive {
+        } catch is CancellationError where !Task.isCancelled {
+            // NIO's `runIfActive` says "not started yet, or stopped" with a CancellationError:
+            // to the client that is a busy server, not an internal error.
             throw APIError.busy(retryAfterSeconds: 1)
         }
     }
