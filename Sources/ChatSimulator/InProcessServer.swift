@@ -1,7 +1,6 @@
 import ChatBackend
 import Foundation
 import Logging
-import ServiceLifecycle
 
 /// The back-end started inside the simulator's process, on a free port, trusting the simulator's
 /// fake Google issuer: what `chat-sim` tests when given no `--server` (on a temporary SQLite file),
@@ -11,8 +10,7 @@ public final class InProcessServer: Sendable {
     public let baseURL: String
     /// The fake Google issuer the server trusts, and the client ID it accepts.
     public let google: (issuer: FakeGoogleIssuer, clientID: String)
-    private let services: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let application: RunningApplication
     /// The temporary SQLite file the server made for itself, removed when it stops.
     private let databasePath: String?
     private let ownsIssuer: Bool
@@ -34,40 +32,38 @@ public final class InProcessServer: Sendable {
             issuer = try await FakeGoogleIssuer.start(keysDirectory: googleKeys)
         }
         let temporaryFile = FileManager.default.temporaryDirectory.appendingPathComponent("chat-sim-\(UUID().uuidString).sqlite3").path
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         var configuration = AppConfiguration.testing(storage: storage ?? ServerStorage(database: .sqliteFile(temporaryFile)), logLevel: logLevel)
         configuration.google.clientIDs = [googleClientID]
         configuration.google.jwksURL = issuer.jwksURL
         configuration.google.tokenInfoURL = issuer.tokenInfoURL
-        configuration.onListening = { portContinuation.yield($0) }
         configure(&configuration)
-        let app = try await buildApplication(configuration)
-        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: Logger(label: "chat-sim.server")))
-        let task = Task { try await services.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw SimulatorError("the in-process server did not start") }
+        let application: RunningApplication
+        do {
+            application = try await RunningApplication.start(configuration, logger: Logger(label: "chat-sim.server"))
+        } catch {
+            if sharedIssuer == nil { await issuer.stop() }
+            throw error
+        }
         return InProcessServer(
-            baseURL: "http://127.0.0.1:\(port)", google: (issuer, googleClientID), services: services, task: task,
+            baseURL: "http://127.0.0.1:\(application.port)", google: (issuer, googleClientID), application: application,
             databasePath: storage == nil ? temporaryFile : nil, ownsIssuer: sharedIssuer == nil
         )
     }
 
     private init(
-        baseURL: String, google: (issuer: FakeGoogleIssuer, clientID: String), services: ServiceGroup, task: Task<Void, any Error>,
+        baseURL: String, google: (issuer: FakeGoogleIssuer, clientID: String), application: RunningApplication,
         databasePath: String?, ownsIssuer: Bool
     ) {
         self.baseURL = baseURL
         self.google = google
-        self.services = services
-        self.task = task
+        self.application = application
         self.databasePath = databasePath
         self.ownsIssuer = ownsIssuer
     }
 
     /// Shuts the server down gracefully and removes the database it made for itself.
     public func stop() async {
-        await services.triggerGracefulShutdown()
-        _ = try? await task.value
+        try? await application.stop()
         if ownsIssuer { await google.issuer.stop() }
         if let databasePath {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }

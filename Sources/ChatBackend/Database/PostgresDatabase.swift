@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// The production database: PostgreSQL through postgres-nio's pooled, non-blocking client.
 public final class PostgresDatabase: SQLDatabase {
@@ -24,6 +25,11 @@ public final class PostgresDatabase: SQLDatabase {
         )
         configuration.options.connectTimeout = settings.connectTimeout
         configuration.options.maximumConnections = settings.poolSize
+        // The server stops a statement that runs too long (the client cannot); a migration lifts
+        // the bound for its own transactions.
+        configuration.options.additionalStartupParameters = [
+            ("statement_timeout", "\(settings.queryTimeout.components.seconds * 1000)")
+        ]
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.queryTimeout = settings.queryTimeout
         self.logger = logger
@@ -59,43 +65,70 @@ public final class PostgresDatabase: SQLDatabase {
         await client.run()
     }
 
+    /// Runs `body` on a pooled connection. Waiting for one is bounded by the query timeout (then
+    /// ``DatabaseUnavailableError``: the request answers 503); each statement is bounded by the
+    /// same timeout on the server (`statement_timeout`), which stops the statement itself.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await Self.translatingErrors {
-            try await Self.withDeadline(queryTimeout) { [client, logger] in
-                try await client.withConnection { connection in try await body(Statements(connection: connection, logger: logger)) }
+            try await Self.leasing(within: queryTimeout) { [client, logger] leased in
+                try await client.withConnection { connection in
+                    leased()
+                    return try await body(Statements(connection: connection, logger: logger))
+                }
             }
         }
     }
 
-    /// Runs `body`, or throws ``DatabaseUnavailableError`` (and cancels it) after `timeout`.
-    private static func withDeadline<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
+    /// Runs `body`, or throws ``DatabaseUnavailableError`` (and cancels it) when it has not called
+    /// `leased` within `timeout`. Only the wait for a connection is timed here: a client-side
+    /// deadline cannot stop a statement the server runs (the server's `statement_timeout` does),
+    /// and a migration building an index on a large table may rightly take longer.
+    private static func leasing<T: Sendable>(
+        within timeout: Duration, _ body: @escaping @Sendable (_ leased: @escaping @Sendable () -> Void) async throws -> T
+    ) async throws -> T {
+        let lease = LeaseFlag()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body { lease.isLeased.store(true, ordering: .releasing) } }
             group.addTask {
                 try await Task.sleep(for: timeout)
-                throw DatabaseUnavailableError(reason: "no database connection within \(timeout)")
+                guard lease.isLeased.load(ordering: .acquiring) else {
+                    throw DatabaseUnavailableError(reason: "no database connection within \(timeout)")
+                }
+                return nil
             }
             defer { group.cancelAll() }
-            guard let result = try await group.next() else { throw CancellationError() }
-            return result
+            while let result = try await group.next() {
+                if let result { return result }
+            }
+            throw CancellationError()
         }
+    }
+
+    /// Whether a body has its connection: a class, so the body and the timer share one flag.
+    private final class LeaseFlag: Sendable {
+        let isLeased = Atomic(false)
     }
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await withConnection { connection in try await connection.inTransaction { try await body(connection) } }
     }
 
-    /// A session advisory lock on `lockKey`, held on the connection the body uses.
+    /// A session advisory lock on `lockKey`, held on the connection the body uses. Its statements
+    /// have no time bound: waiting for another node's migrations, or building an index over a
+    /// large table, may take longer than any request should.
     public func withExclusiveConnection<T: Sendable>(lockKey: Int64, _ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T {
         try await withConnection { connection in
+            _ = try await connection.query("SET statement_timeout = 0", [])
             _ = try await connection.query("SELECT pg_advisory_lock(?)", [.int(lockKey)])
             do {
                 let result = try await body(connection)
                 _ = try await connection.query("SELECT pg_advisory_unlock(?)", [.int(lockKey)])
+                _ = try await connection.query("RESET statement_timeout", [])
                 return result
             } catch {
                 // A broken connection drops its locks with it; on a live one, release explicitly.
                 _ = try? await connection.query("SELECT pg_advisory_unlock(?)", [.int(lockKey)])
+                _ = try? await connection.query("RESET statement_timeout", [])
                 throw error
             }
         }

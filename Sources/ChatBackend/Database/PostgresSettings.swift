@@ -31,7 +31,8 @@ public struct PostgresSettings: Sendable, Equatable {
     public var poolSize = 20
     /// How long establishing one connection may take.
     public var connectTimeout = Duration.seconds(3)
-    /// How long a query may wait for a connection and run before the request answers 503.
+    /// How long a request may wait for a connection before it answers 503, and how long the server
+    /// lets one statement run (`statement_timeout`; migrations are not bounded).
     public var queryTimeout = Duration.seconds(10)
 
     /// Reads the URL; throws a ``ConfigurationError`` naming what is wrong.

@@ -84,7 +84,8 @@ public protocol SQLDatabase: Service {
     func withReadConnection<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
 
     /// Runs `body` on one connection while holding a lock on `lockKey` that every server node
-    /// sharing the database respects (migrations run under it, one node at a time).
+    /// sharing the database respects (migrations run under it, one node at a time). Its statements
+    /// are not bounded by the query timeout.
     func withExclusiveConnection<T: Sendable>(lockKey: Int64, _ body: @escaping @Sendable (any SQLConnection) async throws -> T) async throws -> T
 
     /// Keeps the database working (a connection pool needs a running task) until graceful shutdown

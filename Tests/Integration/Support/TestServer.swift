@@ -13,10 +13,9 @@ import Testing
 /// (``TestBackend``: SQLite by default, PostgreSQL + Redis in CI's second pass), with a low bcrypt
 /// cost and a mail outbox the test can read.
 struct TestServer: Sendable {
-    let client: any TestClientProtocol
+    let client: TestClient
+    let port: Int
     let outbox: MemoryMailOutbox
-
-    var port: Int { client.port ?? 0 }
 
     /// A client of the live server that speaks the wire contract: for the simulator's client flows.
     var api: ChatClient { ChatClient(baseURL: "http://127.0.0.1:\(port)") }
@@ -42,9 +41,16 @@ struct TestServer: Sendable {
         var configuration = AppConfiguration.testing(storage: storage, outbox: outbox)
         if let clock { configuration.clock = clock }
         configure(&configuration)
-        let app = try await buildApplication(configuration)
-        return try await app.test(.live) { client in
-            try await body(TestServer(client: client, outbox: outbox))
+        let server = try await RunningApplication.start(configuration, logger: Logger(label: "test-server"))
+        do {
+            let value = try await TestClient.withClient(host: "localhost", port: server.port, configuration: .init(timeout: .seconds(20))) {
+                client in try await body(TestServer(client: client, port: server.port, outbox: outbox))
+            }
+            try await server.stop()
+            return value
+        } catch {
+            try? await server.stop()
+            throw error
         }
     }
 
@@ -62,10 +68,11 @@ struct TestServer: Sendable {
         var headers = headers
         if let token { headers[.authorization] = "Token \(token)" }
         if json != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        headers[.connection] = "keep-alive"
         let response = try await client.execute(
-            uri: path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0.serialized) }
+            TestClient.Request(path, method: method, authority: "localhost", headers: headers, body: json.map { ByteBuffer(string: $0.serialized) })
         )
-        return Reply(status: response.status, headers: response.headers, body: String(buffer: response.body))
+        return Reply(status: response.status, headers: response.headers, body: response.body.map { String(buffer: $0) } ?? "")
     }
 
     func get(_ path: String, token: String? = nil) async throws -> Reply {
