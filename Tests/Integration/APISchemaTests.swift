@@ -41,6 +41,10 @@ struct APISchemaTests {
             "schemas.GoogleSignInRequest.access_token.maxLength": Limits.googleAccessTokenCharacters,
             "schemas.GroupRequest.name.maxLength": Limits.chatNameCharacters,
             "schemas.SocketNewMessage.message.maxLength": Limits.messageCharacters,
+            "schemas.SendMessageRequest.message.maxLength": Limits.messageCharacters,
+            "schemas.SendMessageRequest.client_id.maxLength": Limits.clientIDCharacters,
+            "schemas.EditMessageRequest.message.maxLength": Limits.messageCharacters,
+            "schemas.RenameRequest.name.maxLength": Limits.chatNameCharacters,
         ]
         let components = try #require(try Self.document()["components"])
         var stated: [String: Int] = [:]

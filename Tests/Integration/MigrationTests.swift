@@ -14,7 +14,9 @@ struct MigrationTests {
             try await Migrations.apply(to: database, logger: logger)
             try await Migrations.apply(to: database, logger: logger)
             let status = try await Migrations.status(of: database)
-            #expect(status.map(\.name) == ["0001_initial", "0002_google_subject", "0003_message_seq"])
+            #expect(status.map(\.name) == [
+                "0001_initial", "0002_google_subject", "0003_message_seq", "0004_sends_edits_reads_search",
+            ])
             #expect(status.allSatisfy { $0.applied })
         }
     }
@@ -85,6 +87,47 @@ struct MigrationTests {
             #expect(try await store.messages(chatID: chats["A"]!, before: .seq(4), limit: 15).map(\.seq) == [3, 2, 1])
             let atA4 = HistoryCursor(timeStamp: Timestamp(microseconds: 50), messageID: ids["A4"]!)
             #expect(try await store.messages(chatID: chats["A"]!, before: atA4, limit: 15).map(\.seq) == [3, 2, 1])
+        }
+    }
+
+    @Test("0004 gives existing groups their creator (the first participant) and puts existing messages in the search index")
+    func sendsEditsReadsSearchBackFill() async throws {
+        let logger = Logger(label: "migration-test")
+        let location = try await TestBackend.current.freshDatabase()
+        try await openDatabase(location, logger: logger).whileRunning { database in
+            try await Migrations.apply(to: database, logger: logger, through: "0003_message_seq")
+            var users: [Int64] = []
+            for name in ["ann", "bob"] {
+                users.append(try await Self.insert(
+                    database,
+                    "INSERT INTO users (uuid, email, email_key, username, username_key, created_at) VALUES (?, '\(name)@example.com', '\(name)@example.com', '\(name)', '\(name)', 0) RETURNING id"
+                ))
+            }
+            let group = try await Self.insert(database, "INSERT INTO chats (uuid, name, is_group, last_activity_at, created_at, last_seq) VALUES (?, 'g', 1, 0, 0, 2) RETURNING id")
+            let pair = try await Self.insert(database, "INSERT INTO chats (uuid, is_group, last_activity_at, created_at) VALUES (?, 0, 0, 0) RETURNING id")
+            for (chat, user) in [(group, users[0]), (group, users[1]), (pair, users[1]), (pair, users[0])] {
+                _ = try await database.query("INSERT INTO chat_participants (chat_id, user_id) VALUES (?, ?)", [.int(chat), .int(user)])
+            }
+            for (seq, content) in [(1, "hello world"), (2, "goodbye")] {
+                _ = try await database.query(
+                    "INSERT INTO messages (chat_id, seq, author_id, content, time_stamp) VALUES (?, ?, ?, ?, ?)",
+                    [.int(group), .int(Int64(seq)), .int(users[0]), .text(content), .int(Int64(seq))]
+                )
+            }
+
+            try await Migrations.apply(to: database, logger: logger)
+
+            let store = ChatStore(database: database)
+            let creators = try await database.query("SELECT id, creator_id FROM chats").map { (try $0.int("id"), try $0.optionalInt("creator_id")) }
+            #expect(Dictionary(uniqueKeysWithValues: creators) == [group: users[0], pair: nil])
+            #expect(try await store.searchMessages(chatID: group, phrase: "World", limit: 8, offset: 0).items.map(\.content) == ["hello world"])
+            // New sends are indexed as they are stored, and their key makes a retry find the first.
+            let first = try await store.addMessage(chatID: group, authorID: users[1], content: "world peace", clientID: "k") { _ in }
+            let again = try await store.addMessage(chatID: group, authorID: users[1], content: "other", clientID: "k") { _ in }
+            #expect(first.isNew && first.message.seq == 3 && !again.isNew && again.message == first.message)
+            #expect(try await store.searchMessages(chatID: group, phrase: "world", limit: 8, offset: 0).total == 2)
+            let unread = try await store.readState(userID: users[1], chatID: group)
+            #expect(unread == ChatReadState(chatID: group, lastSeq: 3, readSeq: 0, unread: 2), "Ann's two, not Bob's own")
         }
     }
 

@@ -42,7 +42,12 @@ struct ChatServices: Sendable {
         )
             .addRoutes(to: router.group("api/rest-auth"))
         UserController(store: store).addRoutes(to: router.group("api/user").add(middleware: signedIn))
-        ChatController(store: store).addRoutes(to: router.group("api/chat").add(middleware: signedIn))
+        ChatController(
+            store: store, channelLayer: channelLayer, messageLimiter: messageLimiter, deliveryMetrics: deliveryMetrics,
+            // No user socket yet: edits, deletes, read markers and membership changes go nowhere live.
+            events: .none
+        )
+            .addRoutes(to: router.group("api/chat").add(middleware: signedIn))
         SocketController(authenticator: authenticator, store: store, makeSession: makeSocketSession).addRoutes(to: router)
         HealthController(store: store, channelLayer: channelLayer).addRoutes(to: router)
         APISchemaController().addRoutes(to: router.group("apischema"))

@@ -66,6 +66,9 @@ public struct APIError: Error, Sendable {
     /// A chat route used by someone who is not in the chat.
     public static let noAccess = APIError(.badRequest, body: ["error": "No access!"])
 
+    /// An action on something the caller may see but not change (DRF's wording).
+    public static let permissionDenied = detail(.forbidden, "You do not have permission to perform this action.")
+
     /// The contract's empty-bodied 400.
     public static let badRequest = APIError(.badRequest, body: nil)
 

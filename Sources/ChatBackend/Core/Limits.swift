@@ -6,6 +6,8 @@ public enum Limits {
     public static let socketFrameBytes = 64 * 1024
     /// Longest chat message content, in characters; longer ones get an error frame.
     public static let messageCharacters = 4096
+    /// Longest `client_id` of a send, its idempotency key (at least 1 character).
+    public static let clientIDCharacters = 64
     /// Longest key (API token, confirmation key) a client may present; the server issues 40 characters.
     public static let keyCharacters = 256
     /// Longest Google ID token (a JWT) and access token accepted for Google sign-in.

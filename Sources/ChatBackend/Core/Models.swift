@@ -36,6 +36,26 @@ public struct Chat: Sendable, Equatable {
     public var lastMessage: String?
     /// The `seq` of the chat's newest message (0 before the first).
     public var lastSeq: Int64 = 0
+    /// Who created the group (nil for a private chat): they may remove members and delete any
+    /// message, while they take part in it.
+    public var creatorID: Int64? = nil
+}
+
+/// Where one user stands in one chat: the chat's newest `seq`, the user's read marker, and how
+/// many messages after the marker are unread (others' messages, not deleted).
+public struct ChatReadState: Sendable, Equatable {
+    public var chatID: Int64
+    public var lastSeq: Int64
+    public var readSeq: Int64
+    public var unread: Int64
+
+    /// A user's state in a chat: `readSeq` 0 and nothing unread is a new chat's.
+    public init(chatID: Int64, lastSeq: Int64, readSeq: Int64 = 0, unread: Int64 = 0) {
+        self.chatID = chatID
+        self.lastSeq = lastSeq
+        self.readSeq = readSeq
+        self.unread = unread
+    }
 }
 
 /// Which of a user's chats a list shows.
@@ -54,6 +74,12 @@ public struct Message: Sendable, Equatable {
     public var authorID: Int64
     public var content: String
     public var timeStamp: Timestamp
+    /// The sender's idempotency key (1–64 characters), when the send carried one.
+    public var clientID: String? = nil
+    /// When the author last edited the content; nil if never.
+    public var editedAt: Timestamp? = nil
+    /// A tombstone: the content is gone (empty) but the `seq` stays taken, so the history has no gap.
+    public var deleted = false
 }
 
 /// One page of a list, with the total the pagination links are computed from.

@@ -113,7 +113,71 @@ public enum Migrations {
                 // Also the history's index in seq order.
                 "CREATE UNIQUE INDEX messages_seq ON messages(chat_id, seq)",
             ]),
+            Migration(name: "0004_sends_edits_reads_search", statements: [
+                // A send's idempotency key is (author, chat, client_id): a retry finds the first
+                // send through this index, and two racing inserts cannot both succeed.
+                "ALTER TABLE messages ADD COLUMN client_id TEXT",
+                "CREATE UNIQUE INDEX messages_client_id ON messages(chat_id, author_id, client_id) WHERE client_id IS NOT NULL",
+                // Edits keep the message's seq; a delete leaves a tombstone (empty, deleted = 1)
+                // so the seq stays taken and the history has no gap.
+                "ALTER TABLE messages ADD COLUMN edited_at BIGINT",
+                "ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0",
+                // A group's creator may remove members and delete others' messages. Groups made
+                // before had their creator added first: the earliest participant row.
+                "ALTER TABLE chats ADD COLUMN creator_id BIGINT REFERENCES users(id) ON DELETE SET NULL",
+                """
+                UPDATE chats SET creator_id = (
+                    SELECT p.user_id FROM chat_participants p WHERE p.chat_id = chats.id ORDER BY p.id LIMIT 1
+                ) WHERE is_group = 1
+                """,
+                // Each participant's read marker: the highest seq they have read (absent: 0).
+                """
+                CREATE TABLE chat_reads (
+                    chat_id BIGINT NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+                    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    read_seq BIGINT NOT NULL,
+                    PRIMARY KEY (chat_id, user_id)
+                )
+                """,
+                "CREATE INDEX chat_reads_user ON chat_reads(user_id)",
+            ] + messageSearchStatements(dialect)),
         ]
+    }
+
+    /// The full-text index of message contents, in the database's own kind.
+    ///
+    /// SQLite: an FTS5 table that stores no text of its own (it reads `messages`), kept in step by
+    /// triggers, so every insert, edit and delete, whoever makes it, reaches the index in the same
+    /// transaction. PostgreSQL: a GIN index over the `tsvector` of the content, with the `simple`
+    /// configuration (lower case, no stemming, no stop words), so text in any language is found.
+    private static func messageSearchStatements(_ dialect: SQLDialect) -> [String] {
+        switch dialect.fullTextIndex {
+        case .fts5:
+            return [
+                "CREATE VIRTUAL TABLE messages_search USING fts5(content, content = 'messages', content_rowid = 'id', tokenize = 'unicode61')",
+                """
+                CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
+                    INSERT INTO messages_search (rowid, content) VALUES (new.id, new.content);
+                END
+                """,
+                """
+                CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
+                    INSERT INTO messages_search (messages_search, rowid, content) VALUES ('delete', old.id, old.content);
+                END
+                """,
+                """
+                CREATE TRIGGER messages_search_update AFTER UPDATE OF content ON messages BEGIN
+                    INSERT INTO messages_search (messages_search, rowid, content) VALUES ('delete', old.id, old.content);
+                    INSERT INTO messages_search (rowid, content) VALUES (new.id, new.content);
+                END
+                """,
+                // The messages stored before this step.
+                "INSERT INTO messages_search (messages_search) VALUES ('rebuild')",
+            ]
+        case .tsvector:
+            // The store's queries repeat this expression exactly, so the planner can use the index.
+            return ["CREATE INDEX messages_search ON messages USING GIN (to_tsvector('simple', content))"]
+        }
     }
 
     /// Applies the steps the database has not seen yet, each in its own transaction. Nodes

@@ -41,6 +41,15 @@ public struct SQLRow: Sendable {
         }
     }
 
+    /// The integer in `column`, or nil when it is NULL.
+    public func optionalInt(_ column: String) throws -> Int64? {
+        switch values[column] {
+        case .int(let value): return value
+        case .null: return nil
+        default: throw SQLRowError.unexpectedValue(column)
+        }
+    }
+
     /// The boolean in `column` (stored as 0 or 1).
     public func bool(_ column: String) throws -> Bool {
         try int(column) != 0
@@ -150,13 +159,24 @@ public struct SQLDialect: Sendable {
     /// Whether `SELECT … FOR UPDATE` locks rows: several nodes write at once (PostgreSQL), where
     /// SQLite's one writer needs no row locks.
     public var locksRowsForUpdate: Bool
+    /// The database's own full-text index, which message search uses.
+    public var fullTextIndex: FullTextIndex
+
+    /// The two full-text indexes the store knows how to build and query.
+    public enum FullTextIndex: Sendable {
+        /// SQLite's FTS5: a virtual table kept in sync by triggers, ranked by `bm25`.
+        case fts5
+        /// PostgreSQL's `tsvector` with a GIN index, ranked by `ts_rank`.
+        case tsvector
+    }
 
     /// SQLite: `LIKE` is already case-insensitive for ASCII; two-argument `MAX` is scalar.
     public static let sqlite = SQLDialect(
         autoIncrementPrimaryKey: "INTEGER PRIMARY KEY AUTOINCREMENT",
         caseInsensitiveLike: "LIKE",
         greatest: "MAX",
-        locksRowsForUpdate: false
+        locksRowsForUpdate: false,
+        fullTextIndex: .fts5
     )
 
     /// PostgreSQL.
@@ -164,7 +184,8 @@ public struct SQLDialect: Sendable {
         autoIncrementPrimaryKey: "BIGSERIAL PRIMARY KEY",
         caseInsensitiveLike: "ILIKE",
         greatest: "GREATEST",
-        locksRowsForUpdate: true
+        locksRowsForUpdate: true,
+        fullTextIndex: .tsvector
     )
 }
 

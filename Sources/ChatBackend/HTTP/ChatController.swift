@@ -1,10 +1,20 @@
 import Foundation
 import Hummingbird
 
-/// `/api/chat/`: the caller's chats, group creation, chat detail, adding friends, message search.
+/// `/api/chat/`: the caller's chats, group creation, chat detail, adding friends, message search,
+/// and the REST additions of PROTOCOL.md (sending, editing and deleting messages, read markers,
+/// leaving, removing a member, renaming: `ChatController+Messages.swift`, `+Membership.swift`).
 /// Every route needs a token; chat routes need the caller to be a participant.
 struct ChatController {
     let store: ChatStore
+    /// Where a message sent over REST is published to the chat's sockets, as a socket's send is.
+    let channelLayer: any ChannelLayer
+    /// The sender's allowance of messages, shared with their sockets; nil: unlimited.
+    let messageLimiter: RateLimiter?
+    /// Counts the messages stored.
+    let deliveryMetrics: DeliveryMetrics
+    /// Where edits, deletes, read markers and membership changes are announced (the user socket's).
+    let events: ChatEventSink
 
     func addRoutes(to group: RouterGroup<ChatRequestContext>) {
         group.get("mychats/", use: myChats)
@@ -14,6 +24,8 @@ struct ChatController {
         group.get(":uuid/", use: detail)
         group.post(":uuid/", use: addParticipant)
         group.get(":uuid/search/:phrase/", use: searchMessages)
+        addMessageRoutes(to: group)
+        addMembershipRoutes(to: group)
     }
 
     @Sendable func myChats(_ request: Request, context: ChatRequestContext) async throws -> Response {
@@ -21,7 +33,9 @@ struct ChatController {
         let kind = try Self.kind(context)
         let pagination = Pagination(request, context: context)
         let page = try await store.chats(of: caller.id, kind: kind, limit: pagination.limit, offset: pagination.offset)
-        return pagination.response(page) { $0.json }
+        // One query for the whole page's read markers and unread counts.
+        let states = try await store.readStates(userID: caller.id, chatIDs: page.items.map(\.id))
+        return pagination.response(page) { $0.json(states[$0.id] ?? ChatReadState(chatID: $0.id, lastSeq: $0.lastSeq)) }
     }
 
     @Sendable func createGroup(_ request: Request, context: ChatRequestContext) async throws -> Response {
@@ -68,7 +82,7 @@ struct ChatController {
 
     /// The chat of the `:uuid` parameter: 404 when there is none, the contract's
     /// `{"error": "No access!"}` when the caller is not in it.
-    private func participantChat(_ context: ChatRequestContext) async throws -> Chat {
+    func participantChat(_ context: ChatRequestContext) async throws -> Chat {
         let caller = try context.requireUser()
         guard let uuid = context.parameters.get("uuid").flatMap(UUID.init(uuidString:)),
             let chat = try await store.chat(uuid: uuid)
@@ -77,9 +91,12 @@ struct ChatController {
         return chat
     }
 
-    private func detailJSON(_ chat: Chat, _ request: Request, _ context: ChatRequestContext) async throws -> JSONValue {
+    /// The detail form, with the caller's read marker and unread count.
+    func detailJSON(_ chat: Chat, _ request: Request, _ context: ChatRequestContext) async throws -> JSONValue {
+        let caller = try context.requireUser()
         let participants = try await store.participantUUIDs(chatID: chat.id)
-        return chat.detailJSON(participantURLs: participants.map { UserController.userURL($0, request, context) })
+        let state = try await store.readState(userID: caller.id, chatID: chat.id)
+        return chat.detailJSON(participantURLs: participants.map { UserController.userURL($0, request, context) }, read: state)
     }
 
     /// The `:type` of `mychats/<type>/`; another type is the contract's empty 400.

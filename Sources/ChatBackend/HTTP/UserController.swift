@@ -87,7 +87,9 @@ struct UserController {
         }
         guard let chat = try await store.accept(contact) else { return .empty(.alreadyReported208) }
         let participants = try await store.participantUUIDs(chatID: chat.id)
-        return .json(chat.detailJSON(participantURLs: participants.map { Self.userURL($0, request, context) }), status: .created)
+        // A new chat: nothing sent, nothing read.
+        let state = ChatReadState(chatID: chat.id, lastSeq: chat.lastSeq)
+        return .json(chat.detailJSON(participantURLs: participants.map { Self.userURL($0, request, context) }, read: state), status: .created)
     }
 
     /// The absolute URL of a user's detail route, as the contract lists chat participants.

@@ -18,23 +18,36 @@ public protocol ChannelLayer: Sendable {
     func isReachable() async -> Bool
 }
 
-/// Which sockets lose their token: a user's sockets opened with some tokens, or with any token but one.
+/// Which sockets lose their token: a user's sockets opened with some tokens, or with any token but
+/// one; or a user's sockets on one chat, whatever their token, once the user is no longer in it.
 public struct TokenRevocation: Sendable, Equatable {
     public var userID: Int64
     /// The digests of the revoked tokens; nil: every token of the user...
     public var tokenDigests: [String]?
     /// ...but this one (a password change keeps the device that made it signed in).
     public var keeping: String?
+    /// When set, only the user's sockets on this chat, and the tokens are not looked at: the user
+    /// left the chat or was removed from it.
+    public var chatID: Int64?
 
-    public init(userID: Int64, tokenDigests: [String]? = nil, keeping: String? = nil) {
+    public init(userID: Int64, tokenDigests: [String]? = nil, keeping: String? = nil, chatID: Int64? = nil) {
         self.userID = userID
         self.tokenDigests = tokenDigests
         self.keeping = keeping
+        self.chatID = chatID
     }
 
-    /// Whether a socket of `userID` opened with the token `digest` loses it.
-    public func revokes(userID: Int64, digest: String) -> Bool {
-        guard userID == self.userID, digest != keeping else { return false }
+    /// The user's sockets on a chat they no longer take part in. The empty token list makes a
+    /// node that does not know `chatID` yet (a rolling upgrade) revoke nothing rather than all.
+    public static func membership(userID: Int64, chatID: Int64) -> TokenRevocation {
+        TokenRevocation(userID: userID, tokenDigests: [], chatID: chatID)
+    }
+
+    /// Whether a socket of `userID` on `chatID`, opened with the token `digest`, loses it.
+    public func revokes(userID: Int64, digest: String, chatID: Int64) -> Bool {
+        guard userID == self.userID else { return false }
+        if let only = self.chatID { return only == chatID }
+        guard digest != keeping else { return false }
         return tokenDigests?.contains(digest) ?? true
     }
 }

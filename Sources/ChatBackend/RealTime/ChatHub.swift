@@ -13,7 +13,7 @@ public final class ChatHub: Sendable {
     enum CutOff: Sendable {
         /// Its queue is full: the client reads too slowly.
         case overflow
-        /// Its token was revoked (log-out, password change).
+        /// Its token was revoked (log-out, password change), or its user left the chat.
         case revoked
     }
 
@@ -117,10 +117,13 @@ public final class ChatHub: Sendable {
         deliveredSeq.withLock { ($0[chatID] ?? 0) >= seq }
     }
 
-    /// Cuts off this node's sockets that a revocation names. Rare (a log-out), so a scan will do.
+    /// Cuts off this node's sockets that a revocation names. Rare (a log-out, a member leaving), so
+    /// a scan will do.
     public func revoke(_ revocation: TokenRevocation) {
         let revoked = sockets.withLock { chats in
-            chats.values.flatMap(\.values).filter { revocation.revokes(userID: $0.userID, digest: $0.tokenDigest) }
+            chats.flatMap { chatID, members in
+                members.values.filter { revocation.revokes(userID: $0.userID, digest: $0.tokenDigest, chatID: chatID) }
+            }
         }
         for member in revoked { member.cutOff(.revoked) }
     }

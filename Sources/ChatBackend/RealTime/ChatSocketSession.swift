@@ -91,7 +91,7 @@ struct ChatSocketSession {
         let socketID = hub.join(chatID: chat.id, userID: user.id, tokenDigest: caller.tokenDigest, position: chat.lastSeq, outbox: outbox) { cutOff in
             switch cutOff {
             case .overflow: closer.close(.policyViolation, "outbound queue full: read faster", dropQueued: true)
-            case .revoked: closer.close(.policyViolation, "token revoked", dropQueued: false)
+            case .revoked: closer.close(.policyViolation, "token revoked or no longer a participant", dropQueued: false)
             }
         }
         defer { hub.leave(chatID: chat.id, socketID: socketID) }

@@ -33,11 +33,15 @@ extension ChatStore {
     ) async throws -> Chat {
         let rows = try await connection.query(
             """
-            INSERT INTO chats (uuid, name, is_group, last_activity_at, last_message, created_at)
-            VALUES (?, ?, ?, ?, NULL, ?)
-            RETURNING id, uuid, name, is_group, last_activity_at, last_message, last_seq
+            INSERT INTO chats (uuid, name, is_group, last_activity_at, last_message, created_at, creator_id)
+            VALUES (?, ?, ?, ?, NULL, ?, ?)
+            RETURNING id, uuid, name, is_group, last_activity_at, last_message, last_seq, creator_id
             """,
-            [.text(UUID().text), name.map(SQLValue.text) ?? .null, .int(isGroup ? 1 : 0), .int(now.microseconds), .int(now.microseconds)]
+            [
+                .text(UUID().text), name.map(SQLValue.text) ?? .null, .int(isGroup ? 1 : 0), .int(now.microseconds), .int(now.microseconds),
+                // A group's creator is its first participant; a private chat has none.
+                isGroup ? participants.first.map(SQLValue.int) ?? .null : .null,
+            ]
         )
         guard let row = rows.first else { throw SQLRowError.unexpectedValue("id") }
         let chat = try Self.chat(row)

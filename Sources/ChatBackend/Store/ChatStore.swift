@@ -29,8 +29,8 @@ public enum StoreConflict: Error, Equatable {
 
 extension ChatStore {
     static let userColumns = "u.id, u.uuid, u.email, u.username, u.password_hash, u.email_verified, u.is_active"
-    static let chatColumns = "c.id, c.uuid, c.name, c.is_group, c.last_activity_at, c.last_message, c.last_seq"
-    static let messageColumns = "m.id, m.chat_id, m.seq, m.author_id, m.content, m.time_stamp"
+    static let chatColumns = "c.id, c.uuid, c.name, c.is_group, c.last_activity_at, c.last_message, c.last_seq, c.creator_id"
+    static let messageColumns = "m.id, m.chat_id, m.seq, m.author_id, m.content, m.time_stamp, m.client_id, m.edited_at, m.deleted"
 
     static func user(_ row: SQLRow) throws -> User {
         User(
@@ -52,7 +52,8 @@ extension ChatStore {
             isGroup: try row.bool("is_group"),
             lastActivity: Timestamp(microseconds: try row.int("last_activity_at")),
             lastMessage: try row.optionalString("last_message"),
-            lastSeq: try row.int("last_seq")
+            lastSeq: try row.int("last_seq"),
+            creatorID: try row.optionalInt("creator_id")
         )
     }
 
@@ -63,7 +64,10 @@ extension ChatStore {
             seq: try row.int("seq"),
             authorID: try row.int("author_id"),
             content: try row.string("content"),
-            timeStamp: Timestamp(microseconds: try row.int("time_stamp"))
+            timeStamp: Timestamp(microseconds: try row.int("time_stamp")),
+            clientID: try row.optionalString("client_id"),
+            editedAt: try row.optionalInt("edited_at").map(Timestamp.init(microseconds:)),
+            deleted: try row.bool("deleted")
         )
     }
 

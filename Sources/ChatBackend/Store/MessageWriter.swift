@@ -14,14 +14,32 @@ import Synchronization
 /// that order is the chat's order. Across PostgreSQL nodes, the chat rows are locked by the
 /// transaction, so `seq`s never collide; publishes of two nodes may cross on the way, and the
 /// receiving node puts them back in `seq` order (``ChatSequencer``).
+///
+/// A send may carry a client id, its idempotency key with its author and chat: a send whose key
+/// is stored already (a retry) stores nothing, is not published, and gets the first message back.
+/// The chat's row lock (PostgreSQL) or the single writer (SQLite) orders a retry after its first
+/// send, so the look-up sees it; the unique index catches anything else.
 final class MessageWriter: Sendable {
     /// One message waiting to be stored.
     struct Pending: Sendable {
         let chatID: Int64
         let authorID: Int64
         let content: String
+        let clientID: String?
         let publish: @Sendable (Message) async -> Void
-        let stored: CheckedContinuation<Message, any Error>
+        let stored: CheckedContinuation<StoredMessage, any Error>
+
+        /// The idempotency key, when the send has one.
+        var key: SendKey? {
+            clientID.map { SendKey(chatID: chatID, authorID: authorID, clientID: $0) }
+        }
+    }
+
+    /// A send's idempotency key: who sent it, where, with which client id.
+    struct SendKey: Hashable {
+        let chatID: Int64
+        let authorID: Int64
+        let clientID: String
     }
 
     private struct State {
@@ -33,7 +51,7 @@ final class MessageWriter: Sendable {
     private let clock: @Sendable () -> Timestamp
     private let state = Mutex(State())
 
-    /// The largest batch: bounds one transaction's statements (5 binds a message) and how long a
+    /// The largest batch: bounds one transaction's statements (6 binds a message) and how long a
     /// sender at the back of a batch waits.
     static let batchLimit = 256
 
@@ -43,10 +61,15 @@ final class MessageWriter: Sendable {
     }
 
     /// Stores a message, runs `publish` once it and every message queued before it in its chat are
-    /// committed and published, and returns it.
-    func store(chatID: Int64, authorID: Int64, content: String, publish: @escaping @Sendable (Message) async -> Void) async throws -> Message {
+    /// committed and published, and returns it. A retry of a stored send (same chat, author and
+    /// `clientID`) returns the first message, not new and not published again.
+    func store(
+        chatID: Int64, authorID: Int64, content: String, clientID: String?, publish: @escaping @Sendable (Message) async -> Void
+    ) async throws -> StoredMessage {
         try await withCheckedThrowingContinuation { continuation in
-            let pending = Pending(chatID: chatID, authorID: authorID, content: content, publish: publish, stored: continuation)
+            let pending = Pending(
+                chatID: chatID, authorID: authorID, content: content, clientID: clientID, publish: publish, stored: continuation
+            )
             let leads = state.withLock { state in
                 state.queue.append(pending)
                 guard !state.leading else { return false }
@@ -80,68 +103,109 @@ final class MessageWriter: Sendable {
 
     /// Commits a batch and publishes it in commit order. When a batch fails, each message is tried
     /// on its own, so one bad message (a chat deleted meanwhile) fails only its own sender.
-    private func commit(_ batch: [Pending]) async {
+    private func commit(_ batch: [Pending], mayRetryDuplicate: Bool = true) async {
         do {
-            let messages = try await insert(batch)
-            for (pending, message) in zip(batch, messages) {
-                await pending.publish(message)
-                pending.stored.resume(returning: message)
+            let results = try await insert(batch)
+            for (pending, result) in zip(batch, results) {
+                if result.isNew { await pending.publish(result.message) }
+                pending.stored.resume(returning: result)
             }
         } catch let error where batch.count > 1 && !(error is DatabaseUnavailableError) {
             for pending in batch { await commit([pending]) }
+        } catch is SQLUniqueViolation where mayRetryDuplicate {
+            // A retry raced its first send past the look-up and lost at the unique index: the
+            // first send is committed now, and the next look-up finds it.
+            await commit(batch, mayRetryDuplicate: false)
         } catch {
             for pending in batch { pending.stored.resume(throwing: error) }
         }
     }
 
-    /// Inserts the batch in one transaction; returns its messages in the batch's order.
-    private func insert(_ batch: [Pending]) async throws -> [Message] {
-        let chats = BatchChats(batch)
+    /// Stores the batch in one transaction; returns what each send got, in the batch's order.
+    private func insert(_ batch: [Pending]) async throws -> [StoredMessage] {
         let now = clock().microseconds
         let dialect = database.dialect
         return try await database.transaction { connection in
             if dialect.locksRowsForUpdate {
-                // Rows locked in one order by every node, so two batches never deadlock.
+                // Rows locked in one order by every node, so two batches never deadlock; a retry
+                // waits here for its first send's commit, and then sees it.
+                let ids = Set(batch.map(\.chatID)).sorted()
                 _ = try await connection.query(
-                    "SELECT id FROM chats WHERE id IN (\(chats.placeholders)) ORDER BY id FOR UPDATE", chats.ids.map(SQLValue.int)
+                    "SELECT id FROM chats WHERE id IN (\(Self.placeholders(ids.count))) ORDER BY id FOR UPDATE", ids.map(SQLValue.int)
                 )
             }
-            let positions = try await connection.query(chats.advanceStatement(dialect: dialect), chats.advanceBinds(now: now))
-            var first: [Int64: (seq: Int64, timeStamp: Int64)] = [:]
-            for row in positions {
-                let (chatID, count) = (try row.int("id"), Int64(chats.counts[try row.int("id")] ?? 0))
-                first[chatID] = (try row.int("last_seq") - count + 1, try row.int("last_activity_at") - count + 1)
-            }
-            guard first.count == chats.ids.count else { throw ChatGone() }
-
-            var messages: [Message] = []
-            var binds: [SQLValue] = []
-            for pending in batch {
-                let (seq, timeStamp) = first[pending.chatID]!
-                first[pending.chatID] = (seq + 1, timeStamp + 1)
-                messages.append(Message(
-                    id: 0, chatID: pending.chatID, seq: seq, authorID: pending.authorID,
-                    content: pending.content, timeStamp: Timestamp(microseconds: timeStamp)
-                ))
-                binds += [.int(pending.chatID), .int(seq), .int(pending.authorID), .text(pending.content), .int(timeStamp)]
-            }
-            let rows = try await connection.query(
-                "INSERT INTO messages (chat_id, seq, author_id, content, time_stamp) VALUES "
-                    + Array(repeating: "(?, ?, ?, ?, ?)", count: batch.count).joined(separator: ", ")
-                    + " RETURNING id, chat_id, seq",
-                binds
-            )
-            // RETURNING's row order is not promised: match the ids by (chat, seq).
-            var ids: [ChatPosition: Int64] = [:]
-            for row in rows { ids[ChatPosition(chatID: try row.int("chat_id"), seq: try row.int("seq"))] = try row.int("id") }
-            for index in messages.indices {
-                guard let id = ids[ChatPosition(chatID: messages[index].chatID, seq: messages[index].seq)] else {
-                    throw SQLRowError.unexpectedValue("id")
-                }
-                messages[index].id = id
-            }
-            return messages
+            let plan = try await SendPlan(batch, stored: Self.storedSends(batch, on: connection))
+            let fresh = try await Self.insertFresh(plan.fresh.map { batch[$0] }, on: connection, now: now, dialect: dialect)
+            return plan.results(fresh: fresh)
         }
+    }
+
+    /// The messages already stored under the batch's idempotency keys (none for sends without one).
+    private static func storedSends(_ batch: [Pending], on connection: any SQLConnection) async throws -> [SendKey: Message] {
+        let keys = Set(batch.compactMap(\.key))
+        guard !keys.isEmpty else { return [:] }
+        let condition = Array(repeating: "(m.chat_id = ? AND m.author_id = ? AND m.client_id = ?)", count: keys.count)
+            .joined(separator: " OR ")
+        let rows = try await connection.query(
+            "SELECT \(ChatStore.messageColumns) FROM messages m WHERE \(condition)",
+            keys.flatMap { [.int($0.chatID), .int($0.authorID), .text($0.clientID)] }
+        )
+        var stored: [SendKey: Message] = [:]
+        for message in try rows.map(ChatStore.message) {
+            guard let clientID = message.clientID else { continue }
+            stored[SendKey(chatID: message.chatID, authorID: message.authorID, clientID: clientID)] = message
+        }
+        return stored
+    }
+
+    /// Inserts new messages with their chats' next `seq`s; returns them in the given order.
+    private static func insertFresh(
+        _ fresh: [Pending], on connection: any SQLConnection, now: Int64, dialect: SQLDialect
+    ) async throws -> [Message] {
+        guard !fresh.isEmpty else { return [] }
+        let chats = BatchChats(fresh)
+        let positions = try await connection.query(chats.advanceStatement(dialect: dialect), chats.advanceBinds(now: now))
+        var first: [Int64: (seq: Int64, timeStamp: Int64)] = [:]
+        for row in positions {
+            let (chatID, count) = (try row.int("id"), Int64(chats.counts[try row.int("id")] ?? 0))
+            first[chatID] = (try row.int("last_seq") - count + 1, try row.int("last_activity_at") - count + 1)
+        }
+        guard first.count == chats.ids.count else { throw ChatGone() }
+
+        var messages: [Message] = []
+        var binds: [SQLValue] = []
+        for pending in fresh {
+            let (seq, timeStamp) = first[pending.chatID]!
+            first[pending.chatID] = (seq + 1, timeStamp + 1)
+            messages.append(Message(
+                id: 0, chatID: pending.chatID, seq: seq, authorID: pending.authorID,
+                content: pending.content, timeStamp: Timestamp(microseconds: timeStamp), clientID: pending.clientID
+            ))
+            binds += [
+                .int(pending.chatID), .int(seq), .int(pending.authorID), .text(pending.content), .int(timeStamp),
+                pending.clientID.map(SQLValue.text) ?? .null,
+            ]
+        }
+        let rows = try await connection.query(
+            "INSERT INTO messages (chat_id, seq, author_id, content, time_stamp, client_id) VALUES "
+                + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: fresh.count).joined(separator: ", ")
+                + " RETURNING id, chat_id, seq",
+            binds
+        )
+        // RETURNING's row order is not promised: match the ids by (chat, seq).
+        var ids: [ChatPosition: Int64] = [:]
+        for row in rows { ids[ChatPosition(chatID: try row.int("chat_id"), seq: try row.int("seq"))] = try row.int("id") }
+        for index in messages.indices {
+            guard let id = ids[ChatPosition(chatID: messages[index].chatID, seq: messages[index].seq)] else {
+                throw SQLRowError.unexpectedValue("id")
+            }
+            messages[index].id = id
+        }
+        return messages
+    }
+
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
     }
 
     private struct ChatPosition: Hashable {
@@ -151,6 +215,55 @@ final class MessageWriter: Sendable {
 
     /// A message's chat no longer exists (deleted while the message waited).
     struct ChatGone: Error {}
+}
+
+/// What each send of a batch gets: a message stored earlier under its key (a retry), the message
+/// of an earlier send of the same batch with its key (a retry that came before the first was
+/// stored), or a new message.
+private struct SendPlan {
+    private enum Outcome {
+        case stored(Message)
+        case sameAs(Int)
+        case fresh(Int)
+    }
+
+    private let outcomes: [Outcome]
+    /// The batch's indices of the sends that store a new message, in the batch's order.
+    let fresh: [Int]
+
+    init(_ batch: [MessageWriter.Pending], stored: [MessageWriter.SendKey: Message]) {
+        var outcomes: [Outcome] = []
+        var fresh: [Int] = []
+        var firstInBatch: [MessageWriter.SendKey: Int] = [:]
+        for (index, pending) in batch.enumerated() {
+            if let key = pending.key, let message = stored[key] {
+                outcomes.append(.stored(message))
+            } else if let key = pending.key, let first = firstInBatch[key] {
+                outcomes.append(.sameAs(first))
+            } else {
+                if let key = pending.key { firstInBatch[key] = index }
+                outcomes.append(.fresh(fresh.count))
+                fresh.append(index)
+            }
+        }
+        self.outcomes = outcomes
+        self.fresh = fresh
+    }
+
+    /// Each send's result, given the new messages in the order of ``fresh``.
+    func results(fresh messages: [Message]) -> [StoredMessage] {
+        outcomes.map { outcome in
+            switch outcome {
+            case .stored(let message):
+                return StoredMessage(message: message, isNew: false)
+            case .sameAs(let first):
+                guard case .fresh(let position) = outcomes[first] else { preconditionFailure("a key's first send is fresh") }
+                return StoredMessage(message: messages[position], isNew: false)
+            case .fresh(let position):
+                return StoredMessage(message: messages[position], isNew: true)
+            }
+        }
+    }
 }
 
 /// The chats of one batch, with how many messages each takes and its newest content.
@@ -171,10 +284,6 @@ private struct BatchChats {
         self.ids = ids.sorted()
         self.counts = counts
         self.lastContent = lastContent
-    }
-
-    var placeholders: String {
-        Array(repeating: "?", count: ids.count).joined(separator: ", ")
     }
 
     /// One statement moves every chat of the batch forward: `last_seq` by its message count, and

@@ -79,6 +79,7 @@ extension TokenRevocation {
             ("user", .int(userID)),
             ("tokens", tokenDigests.map { .array($0.map(JSONValue.string)) } ?? .null),
             ("keeping", .string(keeping)),
+            ("chat", chatID.map(JSONValue.int) ?? .null),
         ]).serialized
     }
 
@@ -87,7 +88,7 @@ extension TokenRevocation {
         guard let value = try? JSONValue.parse(Array(payload.utf8)), let userID = value["user"]?.intValue else { return nil }
         var tokens: [String]?
         if case .array(let digests)? = value["tokens"] { tokens = digests.compactMap(\.stringValue) }
-        self.init(userID: userID, tokenDigests: tokens, keeping: value["keeping"]?.stringValue)
+        self.init(userID: userID, tokenDigests: tokens, keeping: value["keeping"]?.stringValue, chatID: value["chat"]?.intValue)
     }
 }
 
