@@ -82,7 +82,7 @@ public func openDatabase(_ location: DatabaseLocation, logger: Logger) async thr
     }
 }
 
-private func makeLogger(_ configuration: AppConfiguration) -> Logger {
+func makeLogger(_ configuration: AppConfiguration) -> Logger {
     var logger = configuration.logHandler.map { Logger(label: "chat-server", factory: $0) } ?? Logger(label: "chat-server")
     logger.logLevel = configuration.logLevel
     return logger

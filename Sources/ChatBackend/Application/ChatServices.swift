@@ -49,6 +49,7 @@ struct ChatServices: Sendable {
         )
             .addRoutes(to: router.group("api/chat").add(middleware: signedIn))
         SocketController(authenticator: authenticator, store: store, makeSession: makeSocketSession).addRoutes(to: router)
+        FrontPageController().addRoutes(to: router)
         HealthController(store: store, channelLayer: channelLayer).addRoutes(to: router)
         APISchemaController().addRoutes(to: router.group("apischema"))
         MetricsController(registry: metrics.registry, token: metricsToken).addRoutes(to: router)

@@ -64,6 +64,11 @@ public final class JSONLogOutput: Sendable {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
+    /// The process's standard error (the admin commands keep standard output for their results).
+    public static let standardError = JSONLogOutput { line in
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
     func write(_ line: String) {
         writeLine.withLock { $0(line) }
     }

@@ -218,7 +218,8 @@ struct AuthController {
 
     private static let usernameCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@.+-_")
 
-    private static func isValidUsername(_ name: String) -> Bool {
+    /// Whether a username holds only the characters registration accepts (the admin commands check it too).
+    static func isValidUsername(_ name: String) -> Bool {
         name.allSatisfy { usernameCharacters.contains($0) || $0.isLetter || $0.isNumber }
     }
 }

@@ -42,6 +42,20 @@ public final class PasswordHasher: Service {
         try await pool.shutdownGracefully()
     }
 
+    /// Runs `body` with the pool started, then stops it: for work outside a server (the admin
+    /// commands), where no service group runs the hasher.
+    public func whileRunning<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        pool.start()
+        do {
+            let result = try await body()
+            try await pool.shutdownGracefully()
+            return result
+        } catch {
+            try? await pool.shutdownGracefully()
+            throw error
+        }
+    }
+
     /// The stored form of `password`.
     public func hash(_ password: String) async throws -> String {
         let input = Self.prehash(password)

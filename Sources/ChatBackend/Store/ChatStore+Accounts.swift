@@ -62,6 +62,23 @@ extension ChatStore {
         try await firstUser(where: "u.id = ?", .int(id))
     }
 
+    /// The user with this username (case-insensitive), if any.
+    public func user(username: String) async throws -> User? {
+        try await firstUser(where: "u.username_key = ?", .text(username.lowercased()))
+    }
+
+    /// Up to `limit` users, oldest account first (the `chat-server user list` command).
+    public func users(limit: Int) async throws -> [User] {
+        try await database.read("SELECT \(Self.userColumns) FROM users u ORDER BY u.id LIMIT ?", [.int(Int64(limit))])
+            .map(Self.user)
+    }
+
+    /// Marks a user active or not; an inactive user's tokens no longer authenticate and their
+    /// password no longer logs in.
+    public func setActive(_ active: Bool, userID: Int64) async throws {
+        _ = try await database.query("UPDATE users SET is_active = ? WHERE id = ?", [.int(active ? 1 : 0), .int(userID)])
+    }
+
     private func firstUser(where condition: String, _ bind: SQLValue) async throws -> User? {
         try await database.read("SELECT \(Self.userColumns) FROM users u WHERE \(condition)", [bind])
             .first.map(Self.user)
@@ -126,6 +143,12 @@ extension ChatStore {
             "DELETE FROM auth_tokens WHERE user_id = ? AND key_hash <> ?",
             [.int(userID), .text(keptHash)]
         )
+    }
+
+    /// Revokes every token of a user; returns how many there were.
+    @discardableResult
+    public func deleteAllTokens(userID: Int64) async throws -> Int {
+        try await database.query("DELETE FROM auth_tokens WHERE user_id = ? RETURNING id", [.int(userID)]).count
     }
 
     // MARK: E-mail confirmation

@@ -72,6 +72,19 @@ public final class RedisChannelLayer: ChannelLayer, Service {
     }
 }
 
+extension RedisChannelLayer {
+    /// Publishes a revocation to every running node from outside a server (the admin commands),
+    /// on one short-lived connection, where a node's layer publishes it: `<prefix>:revocations`.
+    /// Blocks its thread for at most a couple of seconds.
+    public static func publish(_ revocation: TokenRevocation, url: String, channelPrefix: String = "chat") throws {
+        guard let components = URLComponents(string: url), components.scheme == "redis", let host = components.host else {
+            throw ConfigurationError("REDIS_URL '\(url)' is not redis://host:port")
+        }
+        let connection = try RedisConnection(host: host, port: components.port ?? 6379, timeout: .seconds(2))
+        try connection.command(["PUBLISH", "\(channelPrefix):revocations", revocation.payload])
+    }
+}
+
 extension TokenRevocation {
     /// The revocation as it travels between nodes.
     var payload: String {
