@@ -83,4 +83,32 @@ struct ScenarioFormatTests {
         #expect(message.contains("actor 2"), "\(message)")
         #expect(message.contains("unknown field 'sigup'"), "\(message)")
     }
+
+    @Test("tags load; a scenario without tags has none")
+    func tags() throws {
+        let tagged = try withFile(Self.scenario(thirdStep: "- settle:").replacingOccurrences(of: "actors:", with: "tags: [contract, extension]\nactors:")) {
+            try Scenario.load($0)
+        }
+        #expect(tagged.tags == [.contract, .extension])
+        #expect(tagged.isSelected(by: [.extension]) && tagged.isSelected(by: nil))
+        let untagged = try withFile(Self.scenario(thirdStep: "- settle:")) { try Scenario.load($0) }
+        #expect(untagged.tags.isEmpty)
+        #expect(!untagged.isSelected(by: [.contract]) && untagged.isSelected(by: nil))
+    }
+
+    @Test("an unknown tag is refused at load, naming the file, the tag and the known ones")
+    func unknownTag() throws {
+        let message = try loadError(Self.scenario(thirdStep: "- settle:").replacingOccurrences(of: "actors:", with: "tags: [contrct]\nactors:"))
+        #expect(message.contains("probe.yaml"), "\(message)")
+        #expect(message.contains("unknown tag 'contrct' (tags: contract, extension)"), "\(message)")
+    }
+
+    @Test("--only takes known tags, comma-separated, and refuses an unknown one by name")
+    func onlyList() throws {
+        #expect(try ScenarioTag.parse(list: "contract") == [.contract])
+        #expect(try ScenarioTag.parse(list: " extension , contract") == [.contract, .extension])
+        let error = #expect(throws: SimulatorError.self) { try ScenarioTag.parse(list: "contract,smoke") }
+        #expect(error?.description == "unknown tag 'smoke' (tags: contract, extension)")
+        #expect(throws: SimulatorError.self) { try ScenarioTag.parse(list: " , ") }
+    }
 }

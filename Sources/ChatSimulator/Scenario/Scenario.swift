@@ -24,17 +24,21 @@ public struct Scenario: Sendable, Decodable {
 
     public var name: String
     public var description: String?
+    /// What the scenario checks: the original's contract, our extensions, or both. None: the
+    /// scenario runs only when no `--only` is given.
+    public var tags: [ScenarioTag]
     public var actors: [Actor]
     public var steps: [Step]
 
     private enum CodingKeys: String, CodingKey {
-        case name, description, actors, steps
+        case name, description, tags, actors, steps
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         name = try container.decode(String.self, forKey: .name)
         description = try container.decodeIfPresent(String.self, forKey: .description)
+        tags = try container.decodeIfPresent([ScenarioTag].self, forKey: .tags) ?? []
         actors = try container.decode([Strict<Actor>].self, forKey: .actors).map(\.fields)
         steps = try container.decode([Step].self, forKey: .steps)
     }
@@ -50,6 +54,12 @@ public struct Scenario: Sendable, Decodable {
         } catch {
             throw SimulatorError("\(url.lastPathComponent) is not a valid scenario: \(error)")
         }
+    }
+
+    /// Whether the scenario carries one of `tags`; nil (no `--only`) selects every scenario.
+    public func isSelected(by tags: Set<ScenarioTag>?) -> Bool {
+        guard let tags else { return true }
+        return !tags.isDisjoint(with: self.tags)
     }
 
     /// The scenario files of a list of files and folders (folders: their `*.yaml` / `*.yml`, sorted).
@@ -69,5 +79,45 @@ public struct Scenario: Sendable, Decodable {
             }
         }
         return urls
+    }
+}
+
+/// What a scenario checks, so a run can pick a part of the suite (`chat-sim run --only contract`).
+public enum ScenarioTag: String, Sendable, Decodable, CaseIterable, Comparable {
+    /// Behaviour of the original Django back-end, as `API.md` and `original-observed.md` record
+    /// it: what any server speaking the contract must do, the original included.
+    case contract
+    /// What this server adds or does differently on purpose (`seq`, REST sends, idempotency
+    /// keys, socket refusals answered at the handshake, error frames, Google sign-in): the
+    /// original fails these.
+    case `extension`
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let tag = ScenarioTag(rawValue: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: Self.unknown(text)))
+        }
+        self = tag
+    }
+
+    /// The tags of a comma-separated list (`contract`, `contract,extension`); an unknown one is
+    /// refused with the list of known ones.
+    public static func parse(list: String) throws -> Set<ScenarioTag> {
+        let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw SimulatorError("no tag given (tags: \(known))") }
+        return Set(try names.map { name in
+            guard let tag = ScenarioTag(rawValue: name) else { throw SimulatorError(unknown(name)) }
+            return tag
+        })
+    }
+
+    public static func < (lhs: ScenarioTag, rhs: ScenarioTag) -> Bool {
+        lhs.rawValue < rhs.rawValue
+    }
+
+    private static var known: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+    private static func unknown(_ name: String) -> String {
+        "unknown tag '\(name)' (tags: \(known))"
     }
 }

@@ -25,7 +25,20 @@ public struct ScenarioResult: Sendable {
     public var duration: Duration
     /// What every client saw.
     public var recording: Recording
+    /// Why the scenario was not run, when it was not (not selected by `--only`, or the server
+    /// cannot be tested for it here): neither a pass nor a failure.
+    public var skipped: String?
 
     /// The messages sent, in order: the same seed gives the same list.
     public var sentContents: [String] { recording.sends.map(\.content) }
+
+    /// Whether the scenario failed: it ran and broke an invariant or the contract.
+    public var failed: Bool { skipped == nil && !violations.isEmpty }
+
+    /// A scenario not run, and why.
+    public static func skipped(_ scenario: String, because reason: String) -> ScenarioResult {
+        ScenarioResult(
+            scenario: scenario, violations: [], steps: 0, messages: 0, duration: .zero, recording: Recording(scenario: scenario), skipped: reason
+        )
+    }
 }

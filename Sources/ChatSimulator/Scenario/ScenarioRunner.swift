@@ -105,7 +105,7 @@ public actor ScenarioRunner {
             account = try await client.signUp(email: email, password: Account.virtualUserPassword)
         case .google:
             guard let google = environment.google else {
-                throw SimulatorError("actor \(actor.name) signs up with Google: run without --server, so the simulator's fake issuer is trusted")
+                throw SimulatorError("actor \(actor.name) signs up with Google, and the server trusts no fake Google issuer of this run (see --fake-google-port)")
             }
             let identity = FakeGoogleAccount(subject: "sim-\(runID)-\(actor.name)", email: email)
             account = try await client.signUp(googleIDToken: try google.issuer.idToken(for: identity, audience: google.clientID))
