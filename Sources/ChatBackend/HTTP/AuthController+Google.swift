@@ -24,7 +24,7 @@ extension AuthController {
                 throw APIError.nonField("Send the Google \"id_token\" (or an \"access_token\").")
             }
             let user = try await googleUser(identity)
-            return .json(["key": .string(try await issueToken(for: user).text)])
+            return signedIn(try await issueToken(for: user), context: context)
         } catch let error as GoogleSignInError {
             if case .unavailable(let reason) = error {
                 context.logger.warning("Google sign-in unavailable", metadata: ["reason": "\(reason)"])

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -71,7 +72,7 @@ struct AuthController {
         if settings.requireEmailVerification {
             return .json(["detail": "Verification e-mail sent."], status: .created)
         }
-        return .json(["key": .string(try await issueToken(for: user).text)], status: .created)
+        return signedIn(try await issueToken(for: user), status: .created, context: context)
     }
 
     @Sendable func resendEmail(_ request: Request, context: ChatRequestContext) async throws -> Response {
@@ -127,7 +128,7 @@ struct AuthController {
         if settings.requireEmailVerification, !user.emailVerified {
             throw APIError.nonField("E-mail is not verified.")
         }
-        return .json(["key": .string(try await issueToken(for: user).text)])
+        return signedIn(try await issueToken(for: user), context: context)
     }
 
     @Sendable func logout(_ request: Request, context: ChatRequestContext) async throws -> Response {
@@ -135,7 +136,10 @@ struct AuthController {
             try await store.deleteToken(hash: caller.tokenDigest)
             await closeSockets(of: TokenRevocation(userID: caller.user.id, tokenDigests: [caller.tokenDigest]), context: context)
         }
-        return .json(["detail": "Successfully logged out."])
+        var response = Response.json(["detail": "Successfully logged out."])
+        // The cookie names the token just revoked (or one the caller did not present): useless either way.
+        response.headers.append(HTTPField(name: .setCookie, value: SessionCookie.clearing(context: context)))
+        return response
     }
 
     @Sendable func changePassword(_ request: Request, context: ChatRequestContext) async throws -> Response {
@@ -173,6 +177,15 @@ struct AuthController {
     }
 
     // MARK: Shared steps
+
+    /// The answer to a sign-in (registration, log-in, Google): the key in the body, for API
+    /// clients, and in the session cookie, for browser clients of the original, whose sockets
+    /// present nothing else.
+    func signedIn(_ key: SecretKey, status: HTTPResponse.Status = .ok, context: ChatRequestContext) -> Response {
+        var response = Response.json(["key": .string(key.text)], status: status)
+        response.headers.append(HTTPField(name: .setCookie, value: SessionCookie.setting(key, context: context)))
+        return response
+    }
 
     /// Issues a new token for a user (one per sign-in) and returns the key the client keeps.
     func issueToken(for user: User) async throws -> SecretKey {

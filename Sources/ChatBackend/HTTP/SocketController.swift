@@ -5,8 +5,9 @@ import ServiceLifecycle
 
 /// `/ws/chat/<uuid>/`, the chat socket, registered once like any route.
 ///
-/// Who may open it: the token (header, or `?token=` for browsers) must be valid (401), the chat
-/// must exist (404) and the caller must take part in it (403). A refusal is the router's ordinary
+/// Who may open it: the token (header, or `?token=` for browsers, or else the session cookie the
+/// log-in set, from a page of this server's own origin: 403 otherwise) must be valid (401), the
+/// chat must exist (404) and the caller must take part in it (403). A refusal is the router's ordinary
 /// error answer, which ``ChatServerChannel`` writes as the answer to the upgrade request; a plain
 /// GET that passes the checks is answered 426.
 struct SocketController {
@@ -23,10 +24,16 @@ struct SocketController {
         guard !Task.isShuttingDownGracefully else {
             throw APIError.detail(.serviceUnavailable, "The server is shutting down; connect again in a moment.")
         }
-        let key = PresentedKey(
+        var key = PresentedKey(
             authorization: request.headers[.authorization],
             query: request.uri.queryParameters["token"].map(String.init)
         )
+        if key == .absent, let cookie = SessionCookie.value(in: request) {
+            // Only what the browser sends by itself needs the origin check: a token in the header
+            // or the query was put there by the page, which had to know it.
+            try SessionCookie.checkOrigin(request, context: context)
+            key = PresentedKey(sessionCookie: cookie)
+        }
         guard let caller = try await authenticator.caller(presenting: key) else { throw APIError.notAuthenticated }
         guard let uuid = context.parameters.get("uuid").flatMap(UUID.init(uuidString:)), let chat = try await store.chat(uuid: uuid) else {
             throw APIError.notFound

@@ -1,7 +1,9 @@
 /// A key as a client presented it, read by one policy wherever keys come in.
 ///
 /// A key comes as `Authorization: Token <key>` (or `Bearer <key>`) on any request, or, on a
-/// socket upgrade only, as `?token=<key>` (browsers cannot set headers on a WebSocket). A header of
+/// socket upgrade only, as `?token=<key>` (browsers cannot set headers on a WebSocket) or as the
+/// session cookie the log-in set (the original's way; the socket route checks the page's origin
+/// first). A header of
 /// another scheme counts as no key; a key that is malformed or longer than any key the server
 /// issues is invalid, in the header and in the query alike (DRF answers a malformed header 401 too).
 public enum PresentedKey: Sendable, Equatable {
@@ -34,6 +36,12 @@ public enum PresentedKey: Sendable, Equatable {
         } else {
             self = query.map { Self(text: Substring($0)) } ?? .absent
         }
+    }
+
+    /// The key in the session cookie's value: accepted on socket upgrades only, when neither the
+    /// header nor the query presents one.
+    public init(sessionCookie value: String) {
+        self.init(text: Substring(value))
     }
 
     private init(text: Substring) {
