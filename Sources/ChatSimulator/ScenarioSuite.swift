@@ -16,6 +16,8 @@ public struct ScenarioSuite: Sendable {
     /// Run only the scenarios carrying one of these tags (`--only`); the others are reported as
     /// skipped. Nil: every scenario.
     public var only: Set<ScenarioTag>?
+    /// How the actors' sockets authenticate (`--socket-auth`).
+    public var socketAuth = SocketAuth.token
 
     public init(files: [URL], seed: UInt64, fault: FaultyChannelLayer.Fault? = nil, storage: ServerStorage? = nil) {
         self.files = files
@@ -75,6 +77,7 @@ public struct ScenarioSuite: Sendable {
             } else {
                 var environment = ScenarioEnvironment(baseURLs: server.map { [$0.baseURL] } ?? serverURLs, seed: seed)
                 environment.google = google
+                environment.socketAuth = socketAuth
                 result = await ScenarioRunner(scenario: scenario, environment: environment).run()
             }
             report(result)

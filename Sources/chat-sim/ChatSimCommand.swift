@@ -40,6 +40,9 @@ struct ServerOptions: ParsableArguments {
 
     var googleKeys: URL { URL(fileURLWithPath: fixtures).appendingPathComponent("google") }
 
+    @Option(help: "How the users' sockets authenticate: token (?token=<key>, the default) or cookie (the sessionid cookie their log-in set, as the original back-end's clients did).")
+    var socketAuth: SocketAuth?
+
     /// The seed to use, announced so a failing run can be replayed.
     func resolvedSeed() -> UInt64 {
         seed ?? UInt64.random(in: 1...UInt64(Int64.max))
@@ -95,6 +98,7 @@ struct Run: AsyncParsableCommand {
         var suite = ScenarioSuite(files: files, seed: seed, fault: injectFault)
         suite.only = try onlyTags()
         suite.externalGoogle = fakeGooglePort.map { ($0, googleClientID) }
+        suite.socketAuth = options.socketAuth ?? .token
         let results = try await suite.run(serverURLs: options.serverURLs, googleKeys: options.googleKeys) { result in
             if let reason = result.skipped {
                 print("skip \(result.scenario): \(reason)")
@@ -176,6 +180,7 @@ struct Load: AsyncParsableCommand {
         if let rampUp { shape.rampUp = rampUp }
         if let duration { shape.duration = duration }
         if let workers { shape.workers = workers }
+        if let socketAuth = options.socketAuth { shape.socketAuth = socketAuth }
         guard drain >= 0, drain <= 3600 else { throw ValidationError("--drain must be between 0 and 3600 seconds") }
         do {
             if let hostile { shape.hostile = try HostileProfile(parsing: hostile) }
@@ -262,3 +267,4 @@ struct LoadWorker: AsyncParsableCommand {
 }
 
 extension FaultyChannelLayer.Fault: ExpressibleByArgument {}
+extension SocketAuth: ExpressibleByArgument {}

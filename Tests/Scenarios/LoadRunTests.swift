@@ -148,6 +148,20 @@ struct LoadRunTests {
         #expect(second.messagesSent == first.messagesSent, "the same seed sends the same schedule")
     }
 
+    @Test("a run whose sockets authenticate by the session cookie delivers everything and passes")
+    func cookieSockets() async throws {
+        let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys)
+        var profile = Self.small
+        profile.socketAuth = .cookie
+        let report = try await LoadRunner(profile: profile, seed: 25, baseURLs: [server.baseURL]).run()
+        await server.stop()
+
+        #expect(report.passed, "\(report.summary)")
+        #expect(report.errors.isEmpty, "\(report.errors)")
+        #expect(report.messagesSent > 0 && report.deliveries == report.expectedDeliveries)
+        #expect(report.profile.socketAuth == .cookie)
+    }
+
     @Test("with two worker processes every message reaches every member once, in one order, and each worker reports its CPU")
     func twoWorkers() async throws {
         let executable = try #require(Self.chatSim, "chat-sim is built next to the tests (swift build builds it)")

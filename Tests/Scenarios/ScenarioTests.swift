@@ -31,6 +31,18 @@ struct ScenarioTests {
         #expect(result.steps > 0)
     }
 
+    @Test("every scenario holds with sockets opened by the session cookie of the actors' sign-in instead of the token")
+    func cookieSockets() async throws {
+        var suite = ScenarioSuite(files: Self.files, seed: 31, storage: try await TestBackend.current.freshStorage())
+        suite.socketAuth = .cookie
+        let results = try await suite.run(serverURLs: [], googleKeys: Self.root.appendingPathComponent("google"), report: { _ in })
+        #expect(results.count == Self.files.count)
+        for result in results {
+            #expect(result.skipped == nil && result.steps > 0, "\(result.scenario)")
+            #expect(result.violations.isEmpty, "\(result.scenario): \(result.violations.map(\.description).joined(separator: "\n"))")
+        }
+    }
+
     @Test("a server that breaks its broadcasts fails the run", arguments: FaultyChannelLayer.Fault.allCases)
     func faultyServer(fault: FaultyChannelLayer.Fault) async throws {
         let file = Self.root.appendingPathComponent("scenarios/group-chat.yaml")

@@ -11,6 +11,9 @@ public struct ChatClient: Sendable {
     public let baseURL: String
     /// The token sent as `Authorization: Token <key>`, if any.
     public var token: String?
+    /// A cookie sent as `Cookie: <name>=<value>` with every request, if any: the session cookie,
+    /// for the socket route when sockets authenticate by it.
+    public var cookie: String?
     private let http: HTTPClient
     private let observer: (@Sendable (APIResponse) -> Void)?
 
@@ -30,11 +33,19 @@ public struct ChatClient: Sendable {
         return copy
     }
 
+    /// The same client with another cookie (or none).
+    public func with(cookie: String?) -> ChatClient {
+        var copy = self
+        copy.cookie = cookie
+        return copy
+    }
+
     /// Sends one request: `json` as the body, or `rawBody` bytes as-is (for malformed input).
     public func request(_ method: HTTPMethod, _ path: String, json: JSONValue? = nil, rawBody: String? = nil) async throws -> APIResponse {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Token \(token)") }
+        if let cookie { request.headers.add(name: "Cookie", value: cookie) }
         if let body = rawBody ?? json?.serialized {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))
@@ -46,7 +57,8 @@ public struct ChatClient: Sendable {
             status: Int(response.status.code),
             body: body.readableBytes == 0 ? nil : try? JSONValue.parse(body.readableBytesView),
             rawBody: String(buffer: body),
-            latency: ContinuousClock.now - started
+            latency: ContinuousClock.now - started,
+            setCookies: response.headers["Set-Cookie"]
         )
         observer?(answer)
         return answer
@@ -109,6 +121,9 @@ public struct ChatClient: Sendable {
         let wsBase = baseURL.replacingOccurrences(of: "http://", with: "ws://").replacingOccurrences(of: "https://", with: "wss://")
         return "\(wsBase)/ws/chat/\(chatUUID)/" + (token.map { "?token=\($0)" } ?? "")
     }
+
+    /// The name of the session cookie the original back-end set on sign-in, and ours too.
+    public static let sessionCookieName = "sessionid"
 }
 
 /// One answer of the server.
@@ -118,4 +133,18 @@ public struct APIResponse: Sendable {
     public var body: JSONValue?
     public var rawBody: String
     public var latency: Duration
+    /// The `Set-Cookie` header values, as sent.
+    public var setCookies: [String] = []
+
+    /// The session cookie this answer set, as a `Cookie` header sends it back (`sessionid=<value>`);
+    /// nil when it set none, or removed it (an empty value).
+    public var sessionCookie: String? {
+        for header in setCookies {
+            guard let pair = header.split(separator: ";").first?.trimmingCharacters(in: .whitespaces) else { continue }
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0] == ChatClient.sessionCookieName else { continue }
+            return parts[1].isEmpty || parts[1] == "\"\"" ? nil : pair
+        }
+        return nil
+    }
 }

@@ -25,7 +25,14 @@ public final class ChatSocket: Sendable {
     public let openedAt: ContinuousClock.Instant
 
     /// Opens a socket to `url` and returns once it is open; throws if the server refuses it.
-    public init(url: String) async throws {
+    public convenience init(url: String) async throws {
+        try await self.init(SocketEndpoint(url: url))
+    }
+
+    /// Opens a socket to the endpoint (its URL, with its headers) and returns once it is open;
+    /// throws if the server refuses it.
+    public init(_ endpoint: SocketEndpoint) async throws {
+        let url = endpoint.url
         let (outgoingStream, outgoing) = AsyncStream<WebSocketOutboundWriter.OutboundFrame>.makeStream()
         let (opened, openedContinuation) = AsyncStream<Void>.makeStream()
         let inbox = self.inbox
@@ -33,7 +40,7 @@ public final class ChatSocket: Sendable {
         self.connection = Task {
             defer { openedContinuation.finish() }
             let frame = try await WebSocketClient.connect(
-                url: url, configuration: .init(maxFrameSize: 1 << 20), logger: Logger(label: "chat-sim.socket")
+                url: url, configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: endpoint.fields), logger: Logger(label: "chat-sim.socket")
             ) { inbound, outbound, _ in
                 openedContinuation.yield()
                 try await withThrowingTaskGroup(of: Void.self) { group in

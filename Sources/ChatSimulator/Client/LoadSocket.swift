@@ -63,7 +63,14 @@ public final class LoadSocket: Sendable {
     private let connection: Task<Void, Never>
 
     /// Opens a socket to `url` and returns once it is open; throws if the server refuses it.
-    public init(url: String) async throws {
+    public convenience init(url: String) async throws {
+        try await self.init(SocketEndpoint(url: url))
+    }
+
+    /// Opens a socket to the endpoint (its URL, with its headers) and returns once it is open;
+    /// throws if the server refuses it.
+    public init(_ endpoint: SocketEndpoint) async throws {
+        let url = endpoint.url
         let (outgoingStream, outgoing) = AsyncStream<WebSocketOutboundWriter.OutboundFrame>.makeStream()
         let (opened, openedContinuation) = AsyncStream<Result<Void, any Error>>.makeStream()
         let inbox = self.inbox
@@ -72,7 +79,7 @@ public final class LoadSocket: Sendable {
             var ending: Ending
             do {
                 let frame = try await WebSocketClient.connect(
-                    url: url, configuration: .init(maxFrameSize: 1 << 20), logger: Logger(label: "chat-sim.load-socket")
+                    url: url, configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: endpoint.fields), logger: Logger(label: "chat-sim.load-socket")
                 ) { inbound, outbound, _ in
                     openedContinuation.yield(.success(()))
                     try await withThrowingTaskGroup(of: Void.self) { group in

@@ -6,11 +6,14 @@ public struct Account: Sendable {
     public let username: String
     /// The token of the account's last sign-up or log-in.
     public private(set) var token: String
+    /// The session cookie that sign-up or log-in set (`sessionid=<value>`), if it set one: what
+    /// sockets present with ``SocketAuth/cookie``.
+    public private(set) var sessionCookie: String?
     /// A client of the account's server, without a token.
     private let server: ChatClient
 
     /// An account whose profile `me` (`GET /api/user/currentuser/`) was read with `client`.
-    init(client: ChatClient, token: String, profile me: APIResponse) throws {
+    init(client: ChatClient, token: String, sessionCookie: String?, profile me: APIResponse) throws {
         guard me.status == 200, let uuid = me.body?["uuid"]?.stringValue, let id = me.body?["id"]?.intValue,
             let username = me.body?["username"]?.stringValue, let email = me.body?["email"]?.stringValue
         else { throw FlowError("current user", me, expected: 200) }
@@ -21,7 +24,8 @@ public struct Account: Sendable {
         self.id = id
         self.username = username
         self.token = token
-        self.server = client.with(token: nil)
+        self.sessionCookie = sessionCookie
+        self.server = client.with(token: nil).with(cookie: nil)
     }
 
     /// The fields of a user in the contract.
@@ -39,7 +43,44 @@ public struct Account: Sendable {
         guard let token = response.body?["key"]?.stringValue else { throw FlowError("log-in", response, lacking: ["key"]) }
         var copy = self
         copy.token = token
+        copy.sessionCookie = response.sessionCookie
         return copy
+    }
+
+    /// The account with a session cookie: itself when its sign-up or log-in set one, else logged
+    /// in again with `password` to get one. Throws when the server sets none.
+    public func withSessionCookie(password: String?) async throws -> Account {
+        if sessionCookie != nil { return self }
+        guard let password else {
+            throw FlowError(kind: "no session cookie", "\(email)'s sign-in set no \(ChatClient.sessionCookieName) cookie, and it has no password to log in with")
+        }
+        let again = try await logIn(password: password)
+        guard again.sessionCookie != nil else {
+            throw FlowError(kind: "no session cookie", "log-in of \(email) set no \(ChatClient.sessionCookieName) cookie: sockets cannot authenticate by cookie")
+        }
+        return again
+    }
+
+    /// Where this person's socket on `chat` opens, authenticated by `auth`.
+    public func socketEndpoint(chat: String, auth: SocketAuth) throws -> SocketEndpoint {
+        switch auth {
+        case .token:
+            return SocketEndpoint(url: client.socketURL(chatUUID: chat))
+        case .cookie:
+            guard let sessionCookie else {
+                throw FlowError(kind: "no session cookie", "\(email) has no session cookie to open a socket with")
+            }
+            return SocketEndpoint(url: server.socketURL(chatUUID: chat), headers: ["Cookie": sessionCookie])
+        }
+    }
+
+    /// A client of the account's server presenting what its sockets present: the token
+    /// (``SocketAuth/token``), or only the session cookie (``SocketAuth/cookie``).
+    public func socketRouteClient(auth: SocketAuth) -> ChatClient {
+        switch auth {
+        case .token: client
+        case .cookie: server.with(cookie: sessionCookie)
+        }
     }
 }
 

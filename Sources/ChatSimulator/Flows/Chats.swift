@@ -45,9 +45,10 @@ extension Account {
         return chat
     }
 
-    /// Opens this person's socket on a chat (the token in `?token=`); throws if it is refused.
-    public func openSocket(chat: String) async throws -> ChatSocket {
-        try await ChatSocket(url: client.socketURL(chatUUID: chat))
+    /// Opens this person's socket on a chat (the token in `?token=`, or the session cookie);
+    /// throws if it is refused.
+    public func openSocket(chat: String, auth: SocketAuth = .token) async throws -> ChatSocket {
+        try await ChatSocket(try socketEndpoint(chat: chat, auth: auth))
     }
 }
 

@@ -20,7 +20,7 @@ extension ChatClient {
     /// The account a sign-up or log-in answer's token belongs to.
     fileprivate func account(signedUpBy response: APIResponse) async throws -> Account {
         guard let token = response.body?["key"]?.stringValue else { throw FlowError("sign-up", response, lacking: ["key"]) }
-        return try await Account(client: self, token: token, profile: with(token: token).currentUser())
+        return try await Account(client: self, token: token, sessionCookie: response.sessionCookie, profile: with(token: token).currentUser())
     }
 }
 

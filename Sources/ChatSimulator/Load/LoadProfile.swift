@@ -26,6 +26,9 @@ public struct LoadProfile: Sendable, Codable {
     /// Processes that hold the users' sockets, send and receive (`chat-sim load-worker`); 1: this
     /// process alone. More than one lets one machine offer more than one process can.
     public var workers = 1
+    /// How the users' sockets authenticate: the token in the URL, or the session cookie their
+    /// sign-in set (the original back-end's way).
+    public var socketAuth = SocketAuth.token
 
     public init() {}
 
@@ -80,6 +83,7 @@ extension LoadProfile {
         var restProbes: Double?
         var hostile: HostileProfile?
         var workers: Int?
+        var socketAuth: SocketAuth?
 
         func applied(to profile: LoadProfile) -> LoadProfile {
             var profile = profile
@@ -93,6 +97,7 @@ extension LoadProfile {
             profile.restProbes = restProbes ?? profile.restProbes
             profile.hostile = hostile ?? profile.hostile
             profile.workers = workers ?? profile.workers
+            profile.socketAuth = socketAuth ?? profile.socketAuth
             return profile
         }
     }

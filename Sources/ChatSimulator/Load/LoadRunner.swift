@@ -69,8 +69,8 @@ public struct LoadRunner: Sendable {
             for (number, worker) in workers.enumerated() {
                 let setup = WorkerSetup(
                     worker: number + 1, name: workers.count == 1 ? "chat-sim" : "worker \(number + 1)",
-                    sockets: sockets.indices.filter { $0 % workers.count == number }.map {
-                        SocketSpec(index: $0, url: sockets[$0].member.account.client.socketURL(chatUUID: sockets[$0].chat), chat: sockets[$0].chat)
+                    sockets: try sockets.indices.filter { $0 % workers.count == number }.map {
+                        SocketSpec(index: $0, endpoint: try sockets[$0].member.account.socketEndpoint(chat: sockets[$0].chat, auth: profile.socketAuth), chat: sockets[$0].chat)
                     },
                     includesServer: workers.count == 1 && serverInProcess
                 )
@@ -253,7 +253,8 @@ public struct LoadRunner: Sendable {
             let name = "user\(index)"
             let client = ChatClient(baseURL: baseURLs[index % baseURLs.count], observer: rest.record)
             do {
-                let account = try await client.signUpOrLogIn(email: "\(name).\(runID)@load.example.com", password: Account.virtualUserPassword)
+                var account = try await client.signUpOrLogIn(email: "\(name).\(runID)@load.example.com", password: Account.virtualUserPassword)
+                if profile.socketAuth == .cookie { account = try await account.withSessionCookie(password: Account.virtualUserPassword) }
                 members.append(Member(name: name, account: account))
             } catch let error as FlowError {
                 errors.count(error.kind)
@@ -297,7 +298,7 @@ public struct LoadRunner: Sendable {
     }
 
     private func readHistory(_ chat: String, as member: Member, sequence: Int) async throws -> HistoryLog {
-        let socket = try await member.account.openSocket(chat: chat)
+        let socket = try await member.account.openSocket(chat: chat, auth: profile.socketAuth)
         let pages: [JSONValue]
         do {
             pages = try await socket.historyPages()

@@ -27,7 +27,7 @@ final class LoadSession: Sendable {
         for spec in setup.sockets {
             let started = MonotonicTime.now()
             do {
-                let socket = try await LoadSocket(url: spec.url)
+                let socket = try await LoadSocket(spec.endpoint)
                 guard await socket.fetchNewest() != nil else {
                     ready.refused.append(.init(index: spec.index, reason: "no answer to fetch_messages"))
                     await socket.close()

@@ -9,8 +9,8 @@
 public struct SocketSpec: Sendable, Codable, Equatable {
     /// The socket's number in the run.
     public var index: Int
-    /// Its URL, with the user's token.
-    public var url: String
+    /// Its URL (with the user's token) and handshake headers (the session cookie).
+    public var endpoint: SocketEndpoint
     /// Its chat's uuid.
     public var chat: String
 }

@@ -8,6 +8,8 @@ public struct ScenarioEnvironment: Sendable {
     public var seed: UInt64
     /// How long to wait for broadcasts to arrive before calling them lost.
     public var settleTimeout: Duration = .seconds(5)
+    /// How the actors' sockets authenticate: the token, or the session cookie of their sign-in.
+    public var socketAuth = SocketAuth.token
 
     public init(baseURLs: [String], google: (issuer: FakeGoogleIssuer, clientID: String)? = nil, seed: UInt64) {
         self.baseURLs = baseURLs

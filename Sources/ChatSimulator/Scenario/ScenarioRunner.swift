@@ -110,7 +110,12 @@ public actor ScenarioRunner {
             let identity = FakeGoogleAccount(subject: "sim-\(runID)-\(actor.name)", email: email)
             account = try await client.signUp(googleIDToken: try google.issuer.idToken(for: identity, audience: google.clientID))
         }
-        people[actor.name] = Person(account: account)
+        people[actor.name] = Person(account: try await withSocketCredentials(account, password: actor.signup == .google ? nil : Account.virtualUserPassword))
+    }
+
+    /// The account, with a session cookie when sockets authenticate by it.
+    func withSocketCredentials(_ account: Account, password: String?) async throws -> Account {
+        environment.socketAuth == .cookie ? try await account.withSessionCookie(password: password) : account
     }
 
     static func stableHash(_ text: String) -> UInt64 {

@@ -78,7 +78,9 @@ public struct LogoutStep: Sendable, Decodable {
         var person = try runner.person(actor, "actor")
         runner.expect(try await person.client.logout(), 200, client: person.username)
         person.revokedToken = person.account.token
-        person.account = try await person.account.logIn(password: Account.virtualUserPassword)
+        person.account = try await runner.withSocketCredentials(
+            try await person.account.logIn(password: Account.virtualUserPassword), password: Account.virtualUserPassword
+        )
         runner.people[actor] = person
     }
 }

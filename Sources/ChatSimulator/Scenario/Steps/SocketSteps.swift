@@ -12,16 +12,18 @@ public struct ConnectStep: Sendable, Decodable {
     func run(in runner: isolated ScenarioRunner) async throws {
         let person = try runner.person(actor, "actor"), uuid = try runner.chat(chat)
         let expected = expect ?? 101
+        let auth = runner.environment.socketAuth
         guard expected == 101 else {
-            // A refused socket: the upgrade must fail, and the route says why with the expected status.
-            if let socket = try? await person.account.openSocket(chat: uuid) {
+            // A refused socket: the upgrade must fail, and the route says why with the expected
+            // status, to a plain GET presenting the same credentials.
+            if let socket = try? await person.account.openSocket(chat: uuid, auth: auth) {
                 await socket.close()
                 runner.contract(client: person.username, "socket to \(chat) was accepted; expected \(expected)")
             }
-            runner.expect(try await person.client.request(.GET, "/ws/chat/\(uuid)/"), expected, client: person.username)
+            runner.expect(try await person.account.socketRouteClient(auth: auth).request(.GET, "/ws/chat/\(uuid)/"), expected, client: person.username)
             return
         }
-        let socket = try await person.account.openSocket(chat: uuid)
+        let socket = try await person.account.openSocket(chat: uuid, auth: auth)
         // Answered once the server has registered the socket for the chat's broadcasts.
         let answer = try await socket.fetch()
         if answer["messages"] == nil { runner.contract(client: person.username, "fetch_messages answer without messages: \(answer.serialized)") }
@@ -87,7 +89,11 @@ public struct HistoryStep: Sendable, Decodable {
         await runner.settle(chat: uuid)
         let connected = runner.sockets["\(actor)/\(chat)"]?.socket
         let socket: ChatSocket
-        if let connected { socket = connected } else { socket = try await person.account.openSocket(chat: uuid) }
+        if let connected {
+            socket = connected
+        } else {
+            socket = try await person.account.openSocket(chat: uuid, auth: runner.environment.socketAuth)
+        }
         var newestFirst: [SeenMessage] = []
         for page in try await socket.historyPages() {
             let messages = page["messages"]?.arrayValue ?? []
