@@ -103,7 +103,7 @@ public struct HistoryLog: Sendable, Equatable {
 
 /// A broken invariant, naming the scenario, the step, the client and the message.
 public struct Violation: Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
         case lost, duplicated, misdelivered, reordered
         case historyGap = "history gap"
         case historyRepeat = "history repeat"
@@ -113,6 +113,22 @@ public struct Violation: Sendable, Equatable, CustomStringConvertible {
         /// A `seq` seen twice by one client, or naming two messages.
         case seqRepeat = "seq repeat"
         case contract
+
+        /// The rule a violation of this kind breaks, as reports state it.
+        public var rule: String {
+            switch self {
+            case .lost: "every message reaches every socket that was open in its chat when it was sent"
+            case .duplicated: "no socket receives a message twice"
+            case .misdelivered: "no socket receives a message of another chat"
+            case .reordered: "all sockets of a chat see its messages in one order"
+            case .historyGap: "a chat's full history holds every message sent to it before the read"
+            case .historyRepeat: "no message appears twice in a chat's history"
+            case .historyOrder: "a chat's history is in the order its sockets saw live"
+            case .seqGap: "each chat's seq numbers run 1, 2, 3, … with no gap"
+            case .seqRepeat: "one seq number names one message, seen once by each client"
+            case .contract: "every answer has the contract's status and fields, and no 5xx"
+            }
+        }
     }
 
     public var kind: Kind

@@ -76,6 +76,13 @@ public struct LoadReport: Sendable, Codable {
     /// The simulator's own CPU over sending and drain, per process (each worker, and the parent
     /// when there are workers).
     public var simulatorCPU: [CPUUsage] = []
+    /// Each invariant checked, with its violations (all of which are also in ``violations``).
+    public var invariants: [InvariantOutcome] = []
+    /// The run second by second.
+    public var timeline = LoadTimeline(seconds: [])
+    /// Messages the server refused and said so to their sender (busy, rate-limited): not stored,
+    /// expected by no one, and counted among the error frames too.
+    public var messagesRefused = 0
 
     /// Whether the run holds: no violation, no threshold failed, and every socket stayed open
     /// and got everything (a socket that lost messages also breaks the delivery invariant; one
@@ -181,5 +188,48 @@ final class LatencyRecorder: Sendable {
 
     var summary: LatencySummary {
         histogram.withLock { $0.summary }
+    }
+}
+
+/// One invariant a load run checked: the rule, and what broke it.
+public struct InvariantOutcome: Sendable, Codable, Equatable {
+    /// Short name: the violation kind (`lost`, `seq gap`, …) or a load run's own check.
+    public var name: String
+    /// The rule, in words.
+    public var rule: String
+    /// How many violations were found.
+    public var violations: Int
+    /// The first few of them, described.
+    public var examples: [String]
+
+    public var passed: Bool { violations == 0 }
+
+    /// The invariants of a load run: the checker's (by kind; the contract's answers are a
+    /// scenario's business, and the history's only when histories were read), whether every
+    /// history could be read, and that no refused message was delivered.
+    static func ofLoadRun(
+        checked: [Violation], checkedHistory: Bool, unreadHistories: [String], deliveredRefusals: (count: Int, examples: [String])
+    ) -> [InvariantOutcome] {
+        let byKind = Dictionary(grouping: checked, by: \.kind)
+        let historyKinds: Set<Violation.Kind> = [.historyGap, .historyRepeat, .historyOrder]
+        var outcomes = Violation.Kind.allCases.filter { $0 != .contract && (checkedHistory || !historyKinds.contains($0)) }.map { kind in
+            let found = byKind[kind] ?? []
+            return InvariantOutcome(name: kind.rawValue, rule: kind.rule, violations: found.count, examples: found.prefix(5).map(\.description))
+        }
+        if checkedHistory {
+            outcomes.append(
+                InvariantOutcome(
+                    name: "history readable", rule: "every chat's whole history can be read back at the end",
+                    violations: unreadHistories.count, examples: Array(unreadHistories.prefix(5))
+                )
+            )
+        }
+        outcomes.append(
+            InvariantOutcome(
+                name: "refusals kept", rule: "a message the server said it did not store is delivered to no one",
+                violations: deliveredRefusals.count, examples: Array(deliveredRefusals.examples.prefix(5))
+            )
+        )
+        return outcomes
     }
 }

@@ -183,6 +183,11 @@ public struct LoadRunner: Sendable {
         }
         var stored: Set<String> = []
         var deliveries = 0
+        var timeline = TimelineBuilder(start: startNanos)
+        for time in sentAt.values { timeline.sent(at: time) }
+        for content in refused {
+            if let send = sequenceOf[content], let time = sentAt[send.sequence] { timeline.refused(sentAt: time) }
+        }
         var problems: [SocketProblem] = []
         for (worker, socket) in recordings.flatMap({ recording in recording.sockets.map { (recording.worker, $0) } }).sorted(by: { $0.1.index < $1.1.index }) {
             let (member, chat) = sockets[socket.index]
@@ -191,9 +196,14 @@ public struct LoadRunner: Sendable {
             for (content, (seq, arrival)) in zip(socket.contents, zip(socket.seqs, socket.arrivals)) {
                 seen.append(SeenMessage(content: content, seq: seq < 0 ? nil : seq))
                 deliveries += 1
-                guard let send = sequenceOf[content] else { continue }
-                if let sent = sentAt[send.sequence], arrival >= sent { latency.record(.nanoseconds(Int64(arrival - sent))) }
-                if send.socket == socket.index { stored.insert(content) }
+                guard let send = sequenceOf[content] else {
+                    timeline.delivered(at: arrival, sentAt: nil)
+                    continue
+                }
+                let sentTime = sentAt[send.sequence]
+                timeline.delivered(at: arrival, sentAt: sentTime)
+                if let sentTime, arrival >= sentTime { latency.record(.nanoseconds(Int64(arrival - sentTime))) }
+                if send.socket == socket.index, stored.insert(content).inserted { timeline.stored(at: arrival) }
             }
             for (kind, count) in socket.errorFrames { errors.count(kind, count) }
             recording.sockets.append(SocketLog(client: member.username, chat: chat, openedAt: 0, received: seen))
@@ -207,14 +217,14 @@ public struct LoadRunner: Sendable {
                 problems.append(SocketProblem(state: .stalled, client: member.username, chat: chat, worker: worker, received: received, expected: expected))
             }
         }
-        var violations: [String] = []
+        var unreadHistories: [String] = []
         if profile.checkHistory {
             for (uuid, members) in chats {
                 guard let reader = members.first else { continue }
                 do {
                     recording.histories.append(try await readHistory(uuid, as: reader, sequence: (sends.last?.sequence ?? 0) + 1))
                 } catch {
-                    violations.append("the history of chat \(uuid) could not be read by \(reader.username): \(error)")
+                    unreadHistories.append("the history of chat \(uuid) could not be read by \(reader.username): \(error)")
                 }
             }
         }
@@ -222,10 +232,13 @@ public struct LoadRunner: Sendable {
         if !refused.isEmpty {
             for socket in recordings.flatMap(\.sockets) { refusedYetDelivered.formUnion(socket.contents.filter(refused.contains)) }
         }
-        for content in refusedYetDelivered.sorted().prefix(10) {
-            violations.append("the server said '\(content)' was not stored, yet delivered it")
-        }
-        violations = InvariantChecker().check(recording).map(\.description) + violations
+        let deliveredRefusals = refusedYetDelivered.sorted().prefix(10).map { "the server said '\($0)' was not stored, yet delivered it" }
+        let checked = InvariantChecker().check(recording)
+        let violations = checked.map(\.description) + unreadHistories + deliveredRefusals
+        let invariants = InvariantOutcome.ofLoadRun(
+            checked: checked, checkedHistory: profile.checkHistory, unreadHistories: unreadHistories,
+            deliveredRefusals: (count: refusedYetDelivered.count, examples: deliveredRefusals)
+        )
 
         let socketsPerChat = Dictionary(grouping: opened, by: { sockets[$0].chat }).mapValues(\.count)
         let expectedDeliveries = sent.reduce(0) { $0 + (socketsPerChat[sockets[$1.socket].chat] ?? 0) }
@@ -240,7 +253,8 @@ public struct LoadRunner: Sendable {
             hostile: hostileReport,
             drain: DrainReport(limit: settleTimeout.inSeconds, seconds: recordings.map(\.drainSeconds).max() ?? 0, timedOut: recordings.contains(where: \.drainTimedOut)),
             socketProblems: problems,
-            simulatorCPU: recordings.map(\.cpu) + (parentUsage.map { [$0] } ?? [])
+            simulatorCPU: recordings.map(\.cpu) + (parentUsage.map { [$0] } ?? []),
+            invariants: invariants, timeline: timeline.timeline(), messagesRefused: refused.count
         )
     }
 
