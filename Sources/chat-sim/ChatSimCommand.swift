@@ -165,6 +165,8 @@ struct Load: AsyncParsableCommand {
     @Option(help: "Seconds to wait, after the last send, for the last broadcasts on every socket.") var drain: Double = 15
 
     @Option(help: "Write the JSON report to this file.") var report: String?
+    @Option(help: "Write the report as one self-contained HTML page (charts, invariants, errors; nothing fetched) to this file.") var reportHtml: String?
+    @Option(name: .customLong("baseline"), help: "A JSON report of an earlier run (--report): the summary and the HTML page say what got better or worse.") var baselineFile: String?
     @Option(help: "Fail when the p99 send-to-delivery latency exceeds this many milliseconds.") var maxP99: Double?
     @Option(help: "Fail when fewer messages per second than this were stored and broadcast.") var minRate: Double?
     @Option(help: "Run the profile without the hostile clients first; fail when their p99 latency exceeds this factor of that run's.") var hostileP99Factor: Double?
@@ -191,6 +193,13 @@ struct Load: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         if hostileP99Factor != nil, shape.hostile.isEmpty { throw ValidationError("--hostile-p99-factor needs hostile clients (--hostile)") }
+        // Read before the run, so a wrong path costs nothing.
+        let previous: ReportFigures?
+        do {
+            previous = try baselineFile.map(ReportFigures.load(path:))
+        } catch let error as SimulatorError {
+            throw ValidationError(error.description)
+        }
 
         let seed = options.resolvedSeed()
         let server = options.serverURLs.isEmpty
@@ -221,11 +230,24 @@ struct Load: AsyncParsableCommand {
             result.thresholdFailures.append(String(format: "rate %.1f msg/s < %.1f msg/s", result.messagesPerSecond, minRate))
         }
         print(result.summary)
+        let comparison = try previous.map { ReportComparison(baseline: $0, current: try ReportFigures(result)) }
+        if let comparison { print(comparison.lines.joined(separator: "\n")) }
         if let report {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(result).write(to: URL(fileURLWithPath: report))
             print("report written to \(report)")
+        }
+        if let reportHtml {
+            var options: [(name: String, value: String)] = []
+            if let maxP99 { options.append(("--max-p99", "\(maxP99) ms")) }
+            if let minRate { options.append(("--min-rate", "\(minRate) msg/s")) }
+            if let hostileP99Factor { options.append(("--hostile-p99-factor", "\(hostileP99Factor)")) }
+            if let baselineFile { options.append(("--baseline", baselineFile)) }
+            if let profile { options.append(("--profile", profile)) }
+            let page = LoadReportPage.render(result, comparison: comparison, options: options)
+            try Data(page.utf8).write(to: URL(fileURLWithPath: reportHtml))
+            print("HTML report written to \(reportHtml)")
         }
         if !result.passed { throw ExitCode(1) }
     }
