@@ -52,11 +52,9 @@ struct ServerOptions: ParsableArguments {
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run scenario files (or every scenario in a folder) and check every invariant.",
-        discussion: """
-            Exit status: 0 when every scenario that ran holds, 1 when any invariant or contract check
-            fails. Skipped scenarios (not selected by --only, or scenarios whose actors sign up with
-            Google against a server that does not trust the fake issuer) are listed, never failed.
-            """
+        discussion: "Exit status: 0 when every scenario that ran holds, 1 when any invariant or contract check fails. "
+            + "Skipped scenarios (not selected by --only, or scenarios whose actors sign up with Google against a server "
+            + "that does not trust the fake issuer) are listed with why, and never fail the run."
     )
 
     @Argument(help: "Scenario files (.yaml) or folders of them.")
@@ -65,7 +63,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Run only the scenarios with one of these tags (comma-separated): contract (the original back-end's behaviour), extension (this server's additions).")
     var only: String?
 
-    @Option(help: "With --server: serve the fake Google issuer on this port (start the server with GOOGLE_JWKS_URL=http://127.0.0.1:<port>/oauth2/v3/certs, GOOGLE_TOKENINFO_URL=http://127.0.0.1:<port>/tokeninfo).")
+    @Option(help: "With --server: serve the fake Google issuer on this port (start the server with GOOGLE_CLIENT_IDS=<the client ID below>, GOOGLE_JWKS_URL=http://127.0.0.1:<port>/oauth2/v3/certs, GOOGLE_TOKENINFO_URL=http://127.0.0.1:<port>/tokeninfo). Without it, or when the server refuses the issuer's token, Google scenarios are skipped.")
     var fakeGooglePort: Int?
 
     @Option(help: "With --fake-google-port: the Google client ID the server accepts (GOOGLE_CLIENT_IDS).")
@@ -93,7 +91,8 @@ struct Run: AsyncParsableCommand {
         let seed = options.resolvedSeed()
         let files = try Scenario.files(in: paths)
         guard !files.isEmpty else { throw ValidationError("no .yaml scenario in \(paths.joined(separator: ", "))") }
-        print("chat-sim: \(files.count) scenario(s), seed \(seed), server \(options.server ?? "in-process (SQLite)")")
+        let auth = options.socketAuth == .cookie ? ", sockets by session cookie" : ""
+        print("chat-sim: \(files.count) scenario(s), seed \(seed), server \(options.server ?? "in-process (SQLite)")\(auth)")
         if injectFault != nil, options.server != nil { throw ValidationError("--inject-fault works on the in-process server only") }
         var suite = ScenarioSuite(files: files, seed: seed, fault: injectFault)
         suite.only = try onlyTags()
