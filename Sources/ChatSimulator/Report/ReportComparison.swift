@@ -34,7 +34,8 @@ public struct ReportFigures: Sendable {
         }
         description = [
             json["server"]?.stringValue.map { "server \($0)" },
-            json["seed"]?.doubleValue.map { "seed \(Self.number($0))" },
+            // An integer as is: a seed may exceed what a Double holds exactly.
+            (json["seed"]?.intValue.map(String.init) ?? json["seed"]?.doubleValue.map(Self.number)).map { "seed \($0)" },
             shape.isEmpty ? nil : shape.joined(separator: ", "),
         ].compactMap { $0 }.joined(separator: "; ")
     }
