@@ -1,6 +1,7 @@
 import ChatBackend
 import Foundation
 import ChatSimulator
+import ChatTestSupport
 import Testing
 
 /// The user socket, `/ws/` (PROTOCOL.md), as a client app lives on it.
@@ -250,6 +251,46 @@ struct UserSocketTests {
             let close = try await a.closedByServer()
             #expect(close?.closeCode == .policyViolation)
             #expect(!b.isClosed)
+        }
+    }
+
+    @Test(
+        "across two nodes: a chat made on one is followed at once on the other, messages cross both ways in seq order, and resume on the other node misses nothing",
+        .enabled(if: TestBackend.current == .postgres, "needs CHAT_TEST_BACKEND=postgres: nodes share PostgreSQL and Redis")
+    )
+    func acrossNodes() async throws {
+        let location = try await TestServer.freshDatabase()
+        try await TestServer.run(database: location) { first in
+            try await TestServer.run(database: location) { second in
+                let (alice, bob) = (try await first.register("alice"), try await first.register("bob"))
+                let carol = try await first.register("carol")
+                _ = try await first.befriend(alice, bob)
+                _ = try await first.befriend(alice, carol)
+                let a = try await TestSocket.connectUser(port: first.port, token: alice.token)
+                let b = try await TestSocket.connectUser(port: second.port, token: bob.token)
+                for socket in [a, b] {
+                    _ = try await socket.first { $0["command"]?.stringValue == "hello" }
+                    socket.send(["command": "ping"])
+                }
+                // A group made and joined through the first node reaches Bob's socket on the second.
+                let group = try await alice.createGroup(name: "nodes", members: [bob, carol])
+                _ = try await b.first { $0["command"]?.stringValue == "chat" && $0["chat"]?["uuid"]?.stringValue == group }
+                for index in 0..<20 {
+                    Self.send(index.isMultiple(of: 2) ? a : b, chat: group, clientID: "n-\(index)", "message \(index)")
+                }
+                _ = try await b.first(timeout: .seconds(20)) { $0["message"]?["seq"]?.intValue == 20 }
+                _ = try await a.first(timeout: .seconds(20)) { $0["message"]?["seq"]?.intValue == 20 }
+                for socket in [a, b] {
+                    #expect(Self.seqs(socket.all.filter { $0["command"]?.stringValue == "message" }, chat: group) == Array(1...20))
+                }
+                // Carol comes in on the second node from seq 5 while Alice keeps sending on the first.
+                let c = try await TestSocket.connectUser(port: second.port, token: carol.token)
+                _ = try await c.first { $0["command"]?.stringValue == "hello" }
+                c.send(["command": "resume", "chats": .object([(group, .int(5))])])
+                for index in 20..<30 { Self.send(a, chat: group, clientID: "n-\(index)", "message \(index)") }
+                _ = try await c.first(timeout: .seconds(20)) { $0["message"]?["seq"]?.intValue == 30 }
+                #expect(Self.seqs(c.all.filter { $0["command"]?.stringValue == "message" }, chat: group) == Array(6...30))
+            }
         }
     }
 }
