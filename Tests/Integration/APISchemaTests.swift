@@ -131,7 +131,7 @@ struct APISchemaTests {
             let page = try await server.get("/apischema/")
             #expect(page.status == .ok)
             #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
-            #expect(page.body.contains("swagger-ui-bundle.js") && page.body.contains("/apischema/openapi.json"))
+            #expect(page.body.contains("/apischema/openapi.json"))
 
             let json = try await server.get("/apischema/openapi.json")
             #expect(json.status == .ok)
@@ -144,6 +144,40 @@ struct APISchemaTests {
             let fromYAML = try JSONValue(yaml: yaml.body)
             #expect(fromJSON == fromYAML)
             #expect(fromJSON["info"]?["title"] == "ChatBackend API")
+        }
+    }
+
+    @Test("the docs page loads Swagger UI from this server alone, and each of its files answers with its type and caching headers")
+    func swaggerUIServedLocally() async throws {
+        try await TestServer.run { server in
+            let page = try await server.get("/apischema/")
+            #expect(page.headers[.cacheControl] == "no-cache")
+            // Nothing from elsewhere: a machine without internet access must render the page.
+            #expect(!page.body.contains("://"), "the page names no other origin")
+            let references = Self.attributes(["src", "href"], in: page.body)
+            #expect(references.allSatisfy { $0.hasPrefix("/apischema/") || $0.hasPrefix("data:") }, "\(references)")
+            let assets = references.filter { $0.hasPrefix("/apischema/swagger-ui/") }
+            #expect(assets.count == 2, "the page loads Swagger UI's script and style sheet: \(references)")
+
+            let expected = [("swagger-ui-bundle.js", "text/javascript", "SwaggerUIBundle"), ("swagger-ui.css", "text/css", ".swagger-ui")]
+            for (name, type, marker) in expected {
+                let path = try #require(assets.first { $0.contains("/\(name)") }, "the page loads \(name)")
+                let file = try await server.get(path)
+                #expect(file.status == .ok, "\(path)")
+                #expect(file.headers[.contentType]?.hasPrefix(type) == true, "\(path): \(file.headers[.contentType] ?? "no type")")
+                #expect(file.body.contains(marker), "\(path) is Swagger UI's \(name)")
+                #expect(file.headers[.cacheControl]?.contains("max-age=") == true, "\(path) may be cached")
+
+                // A browser that has the file asks again with its tag and gets no body back.
+                let tag = try #require(file.headers[.eTag], "\(path) has an entity tag")
+                let again = try await server.request(.get, path, headers: [.ifNoneMatch: tag])
+                #expect(again.status == .notModified && again.body.isEmpty, "\(path) revalidated")
+                let stale = try await server.request(.get, path, headers: [.ifNoneMatch: "\"stale\""])
+                #expect(stale.status == .ok && stale.body == file.body, "\(path) with another tag")
+            }
+
+            let unknown = try await server.get("/apischema/swagger-ui/index.html")
+            #expect(unknown.status == .notFound)
         }
     }
 
@@ -184,6 +218,20 @@ struct APISchemaTests {
     }
 
     // MARK: Reading both sides
+
+    /// The values of the named attributes in an HTML text, in order (`src="…"`, double-quoted, as
+    /// the server writes its pages).
+    static func attributes(_ names: [String], in html: String) -> [String] {
+        var values: [String] = []
+        var rest = html[...]
+        while let next = names.compactMap({ rest.range(of: " \($0)=\"") }).min(by: { $0.lowerBound < $1.lowerBound }) {
+            rest = rest[next.upperBound...]
+            guard let end = rest.firstIndex(of: "\"") else { break }
+            values.append(String(rest[..<end]))
+            rest = rest[end...]
+        }
+        return values
+    }
 
     /// The keys of an OpenAPI path item that name operations.
     static let httpMethods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
