@@ -71,7 +71,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             // Swagger UI's files (and licence), served by the docs page: the folder is copied as it is.
-            resources: [.copy("APISchema/openapi.yaml"), .copy("APISchema/SwaggerUI")]
+            resources: [.copy("APISchema/openapi.yaml"), .copy("APISchema/asyncapi.yaml"), .copy("APISchema/SwaggerUI")]
         ),
         .target(
             name: "ChatSimulator",

@@ -6,7 +6,9 @@
 #   3. registers users with curl, for tokens and for lists that are not empty (a friend, two chats,
 #      an invitation);
 #   4. validates /apischema/openapi.json with openapi-spec-validator, and checks that
-#      /apischema/openapi.yaml reads as the same document in another YAML parser (PyYAML);
+#      /apischema/openapi.yaml reads as the same document in another YAML parser (PyYAML); validates
+#      the sockets' /apischema/asyncapi.json against AsyncAPI 3.0's object model (asyncapi3), and
+#      its YAML form likewise;
 #   5. fuzzes the server with schemathesis against that document, with every check;
 #   6. stops the server, and exits non-zero if any step failed, the server died, or it logged an
 #      unexpected error.
@@ -52,7 +54,7 @@ if [ ! -x "$venv/bin/pip" ]; then
     python3 -m venv "$venv" || { echo "python3 -m venv failed (on Debian: apt-get install python3-venv)" >&2; exit 1; }
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "openapi-spec-validator==0.9.0" "schemathesis==4.32.5"
+    "openapi-spec-validator==0.9.0" "schemathesis==4.32.5" "asyncapi3==0.0.2"
 "$venv/bin/schemathesis" --version
 
 # 2. The server.
@@ -113,6 +115,20 @@ with open(sys.argv[1]) as j, open(sys.argv[2]) as y:
     same = json.load(j) == yaml.safe_load(y)
 print("the JSON and YAML forms are one document" if same else "the JSON and YAML forms differ")
 sys.exit(0 if same else 1)
+PYTHON
+
+say "validating the sockets' AsyncAPI document"
+curl -sS --fail-with-body "$base/apischema/asyncapi.json" -o "$work/asyncapi.json"
+curl -sS --fail-with-body "$base/apischema/asyncapi.yaml" -o "$work/asyncapi.yaml"
+"$venv/bin/python" -W ignore - "$work/asyncapi.json" "$work/asyncapi.yaml" <<'PYTHON' || fail "the AsyncAPI document is not valid"
+import json, sys, yaml
+from asyncapi3 import AsyncAPI3
+with open(sys.argv[1]) as j, open(sys.argv[2]) as y:
+    document, written = json.load(j), yaml.safe_load(y)
+AsyncAPI3.model_validate(document)
+if document != written:
+    sys.exit("the JSON and YAML forms of the AsyncAPI document differ")
+print("the AsyncAPI 3 document is valid; its JSON and YAML forms are one document")
 PYTHON
 
 # 5. Fuzzing. Every check runs. The adjustments below are where this API's contract (Django REST

@@ -1,4 +1,5 @@
 @testable import ChatBackend
+import Foundation
 import Hummingbird
 import Logging
 import Testing
@@ -17,6 +18,52 @@ struct APISchemaTests {
         #expect(undocumented.isEmpty, "registered but missing from the OpenAPI document: \(undocumented.sorted())")
         let unregistered = documented.subtracting(registered)
         #expect(unregistered.isEmpty, "documented but not registered: \(unregistered.sorted())")
+    }
+
+    @Test("the AsyncAPI document names exactly the commands each socket understands and the frames it sends, and every reference resolves")
+    func asyncAPIMatchesSockets() throws {
+        let document = try JSONValue.parse(Array(AsyncAPIDocument.json.get().utf8))
+        #expect(document["asyncapi"] == "3.0.0")
+        func names(_ operation: String) -> Set<String> {
+            let references = document["operations"]?[operation]?["messages"]?.arrayValue ?? []
+            return Set(references.compactMap { reference -> String? in
+                guard let path = reference["$ref"]?.stringValue else { return nil }
+                let parts = path.dropFirst(2).split(separator: "/").map(String.init)  // "#/channels/x/messages/y"
+                guard let message = parts.reduce(Optional(document), { $0?[$1] }), let target = message["$ref"]?.stringValue else { return nil }
+                let component = target.split(separator: "/").last.map(String.init) ?? ""
+                return document["components"]?["messages"]?[component]?["name"]?.stringValue
+            })
+        }
+        // A command the parser knows fails on its fields, not with "unknown command".
+        let understood: (String, (String) -> String?) -> Bool = { name, parse in
+            !(parse(#"{"command": "\#(name)"}"#)?.hasPrefix("unknown command") ?? false)
+        }
+        let userParse: (String) -> String? = { text in
+            if case .failure(let error) = UserCommand.parse(text) { return error.reason } else { return nil }
+        }
+        let chatParse: (String) -> String? = { text in
+            if case .failure(let error) = ClientCommand.parse(text) { return error.reason } else { return nil }
+        }
+        let userCommands = ["send", "resume", "history", "edit", "delete", "typing", "read", "ping"]
+        #expect(names("receiveUserCommands") == Set(userCommands))
+        #expect(userCommands.allSatisfy { understood($0, userParse) })
+        #expect(!understood("subscribe", userParse), "the check can tell an unknown command")
+        #expect(names("receiveChatCommands") == ["fetch_messages", "new_message"])
+        #expect(["fetch_messages", "new_message"].allSatisfy { understood($0, chatParse) })
+
+        // The frames the server builds, each by its own builder.
+        let chat = UUID()
+        let message = Message(id: 1, chatID: 1, seq: 1, authorID: 1, content: "hi", timeStamp: .now, clientID: "c")
+        let userFrames = [
+            UserFrame.hello(user: chat, chats: [], online: []), UserFrame.message(message, chat: chat, author: chat), UserFrame.ack(message, chat: chat),
+            UserFrame.resumed(chat: chat, seq: 1, truncated: false), UserFrame.history(chat: chat, messages: [], more: false),
+            UserFrame.edited(message, chat: chat), UserFrame.deleted(message, chat: chat), UserFrame.typing(chat: chat, user: chat),
+            UserFrame.read(chat: chat, user: chat, seq: 1), UserFrame.chatEvent("added", chat: .null), UserFrame.presence(user: chat, online: true),
+            UserFrame.pong, UserFrameError("x").frame,
+        ]
+        let sent = Set(try userFrames.compactMap { try JSONValue.parse(Array($0.utf8))["command"]?.stringValue })
+        #expect(names("sendUserFrames") == sent)
+        #expect(names("sendChatFrames") == ["new_message", "fetch_messages", "error"])
     }
 
     @Test("every bound the document states is the server's own, from Limits")

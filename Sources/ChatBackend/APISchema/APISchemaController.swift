@@ -6,12 +6,15 @@ import NIOCore
 /// people, with the Swagger UI files that page loads. Public: no route needs a token, as the
 /// original's `apischema/` did not.
 struct APISchemaController {
-    /// Registers `/apischema/`, `/apischema/openapi.json`, `/apischema/openapi.yaml` and
-    /// `/apischema/swagger-ui/{file}` on `group`.
+    /// Registers `/apischema/`, `/apischema/openapi.json`, `/apischema/openapi.yaml`, the sockets'
+    /// `/apischema/asyncapi.json` and `/apischema/asyncapi.yaml`, and `/apischema/swagger-ui/{file}`
+    /// on `group`.
     func addRoutes(to group: RouterGroup<ChatRequestContext>) {
         group.get("/", use: page)
         group.get("openapi.json", use: json)
         group.get("openapi.yaml", use: yaml)
+        group.get("asyncapi.json", use: asyncJSON)
+        group.get("asyncapi.yaml", use: asyncYAML)
         group.get("swagger-ui/{file}", use: swaggerUI)
     }
 
@@ -67,14 +70,24 @@ struct APISchemaController {
         try Self.document(OpenAPIDocument.yaml, contentType: "application/yaml; charset=utf-8", context: context)
     }
 
-    /// A form of the document, or a 500 when it could not be read (a malformed edit or a missing
+    /// The sockets' AsyncAPI document as JSON.
+    @Sendable func asyncJSON(_ request: Request, context: ChatRequestContext) async throws -> Response {
+        try Self.document(AsyncAPIDocument.json, contentType: "application/json", context: context)
+    }
+
+    /// The sockets' AsyncAPI document as written, in YAML.
+    @Sendable func asyncYAML(_ request: Request, context: ChatRequestContext) async throws -> Response {
+        try Self.document(AsyncAPIDocument.yaml, contentType: "application/yaml; charset=utf-8", context: context)
+    }
+
+    /// A form of a document, or a 500 when it could not be read (a malformed edit or a missing
     /// resource, which APISchemaTests catches first).
     private static func document(_ form: Result<String, any Error>, contentType: String, context: ChatRequestContext) throws -> Response {
         switch form {
         case .success(let text):
             return Self.text(text, contentType: contentType)
         case .failure(let error):
-            context.logger.error("the OpenAPI document cannot be served", metadata: ["error": "\(error)"])
+            context.logger.error("an API document cannot be served", metadata: ["error": "\(error)"])
             throw APIError.detail(.internalServerError, "A server error occurred.")
         }
     }
