@@ -70,7 +70,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            resources: [.copy("APISchema/openapi.yaml")]
+            // Swagger UI's files (and licence), served by the docs page: the folder is copied as it is.
+            resources: [.copy("APISchema/openapi.yaml"), .copy("APISchema/asyncapi.yaml"), .copy("APISchema/SwaggerUI")]
         ),
         .target(
             name: "ChatSimulator",

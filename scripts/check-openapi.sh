@@ -6,7 +6,9 @@
 #   3. registers users with curl, for tokens and for lists that are not empty (a friend, two chats,
 #      an invitation);
 #   4. validates /apischema/openapi.json with openapi-spec-validator, and checks that
-#      /apischema/openapi.yaml reads as the same document in another YAML parser (PyYAML);
+#      /apischema/openapi.yaml reads as the same document in another YAML parser (PyYAML); validates
+#      the sockets' /apischema/asyncapi.json against AsyncAPI 3.0's object model (asyncapi3), and
+#      its YAML form likewise;
 #   5. fuzzes the server with schemathesis against that document, with every check;
 #   6. stops the server, and exits non-zero if any step failed, the server died, or it logged an
 #      unexpected error.
@@ -52,7 +54,7 @@ if [ ! -x "$venv/bin/pip" ]; then
     python3 -m venv "$venv" || { echo "python3 -m venv failed (on Debian: apt-get install python3-venv)" >&2; exit 1; }
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "openapi-spec-validator==0.9.0" "schemathesis==4.32.5"
+    "openapi-spec-validator==0.9.0" "schemathesis==4.32.5" "asyncapi3==0.0.2"
 "$venv/bin/schemathesis" --version
 
 # 2. The server.
@@ -115,6 +117,20 @@ print("the JSON and YAML forms are one document" if same else "the JSON and YAML
 sys.exit(0 if same else 1)
 PYTHON
 
+say "validating the sockets' AsyncAPI document"
+curl -sS --fail-with-body "$base/apischema/asyncapi.json" -o "$work/asyncapi.json"
+curl -sS --fail-with-body "$base/apischema/asyncapi.yaml" -o "$work/asyncapi.yaml"
+"$venv/bin/python" -W ignore - "$work/asyncapi.json" "$work/asyncapi.yaml" <<'PYTHON' || fail "the AsyncAPI document is not valid"
+import json, sys, yaml
+from asyncapi3 import AsyncAPI3
+with open(sys.argv[1]) as j, open(sys.argv[2]) as y:
+    document, written = json.load(j), yaml.safe_load(y)
+AsyncAPI3.model_validate(document)
+if document != written:
+    sys.exit("the JSON and YAML forms of the AsyncAPI document differ")
+print("the AsyncAPI 3 document is valid; its JSON and YAML forms are one document")
+PYTHON
+
 # 5. Fuzzing. Every check runs. The adjustments below are where this API's contract (Django REST
 #    Framework's conventions, kept for the original's clients) differs from schemathesis' defaults;
 #    none of them hides a server error or a response that does not match the document.
@@ -127,8 +143,13 @@ cat >"$work/schemathesis.toml" <<TOML
 # (passwords that differ, are too common or too like the e-mail; wrong credentials; an unknown
 # confirmation key; Google sign-in not configured here; inviting oneself; adding someone who is not
 # a friend), or 406 (friends already; a participant already).
-include-operation-id = ["register", "logIn", "changePassword", "verifyEmail", "signInWithGoogle", "invite", "addParticipant"]
-checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "406"]
+# The chat changes of PROTOCOL.md likewise: a read marker beyond the chat's last seq, a private
+# chat renamed or left, a message deleted already (409), someone else's message (403).
+include-operation-id = [
+    "register", "logIn", "changePassword", "verifyEmail", "signInWithGoogle", "invite", "addParticipant",
+    "markRead", "renameChat", "editMessage", "deleteMessage", "sendMessage", "leaveChat", "removeParticipant",
+]
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "406", "409"]
 
 [[operations]]
 # Routes kept from the original only to refuse: GET login/ and logout/ answer 405.
@@ -142,7 +163,7 @@ checks.positive_data_acceptance.expected-statuses = ["400", "401"]
 
 [[operations]]
 # A plain GET of the socket route answers 426: only an upgrade request can be accepted.
-include-operation-id = "chatSocket"
+include-operation-id = ["chatSocket", "userSocket"]
 checks.positive_data_acceptance.expected-statuses = ["401", "403", "404", "426"]
 
 [[operations]]
@@ -166,9 +187,15 @@ run_schemathesis() {
 }
 # Logging out revokes the token it is sent with: that operation gets a token of its own (dave's),
 # after the others, so alice's stays valid for the whole run.
+# Leaving a chat and removing a member take alice out of the chats every other operation is
+# tried on: they come last, after the others.
 run_schemathesis -H "Authorization: Token $alice" --exclude-operation-id logOut \
+    --exclude-operation-id leaveChat --exclude-operation-id removeParticipant \
     --phases examples,coverage,fuzzing,stateful \
     || fail "schemathesis found problems (above)"
+run_schemathesis -H "Authorization: Token $alice" --include-operation-id leaveChat --include-operation-id removeParticipant \
+    --phases examples,coverage,fuzzing \
+    || fail "schemathesis found problems with leaving and removing (above)"
 # (No stateful phase here: no link leads to or from logging out.)
 run_schemathesis -H "Authorization: Token $dave" --include-operation-id logOut \
     --phases examples,coverage,fuzzing \

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build needs (libhiredis-dev: the Redis client the server links),
 # and with --services those the live-service tests need (PostgreSQL, Redis, Python for the
-# OpenAPI checks). Does nothing for packages already installed; needs root (or sudo) otherwise.
+# OpenAPI checks, nginx in front of check-multinode.sh's three nodes, headless Chromium driven by
+# Selenium for check-browser.sh). Does nothing for packages already installed; needs root (or sudo)
+# otherwise.
 set -euo pipefail
 
 packages=(libhiredis-dev)
 if [ "${1:-}" = "--services" ]; then
-    packages+=(postgresql redis-server redis-tools python3-venv curl)
+    packages+=(postgresql redis-server redis-tools python3-venv curl nginx chromium chromium-driver python3-selenium)
 fi
 missing=()
 for package in "${packages[@]}"; do

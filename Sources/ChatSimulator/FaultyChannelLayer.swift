@@ -17,7 +17,7 @@ public final class FaultyChannelLayer: ChannelLayer {
 
     private let inner: any ChannelLayer
     private let fault: Fault
-    private let state = Mutex<(count: Int, held: (Int64, Int64, String)?)>((0, nil))
+    private let state = Mutex<(count: Int, held: (Int64, Int64, MessageFrames)?)>((0, nil))
 
     public init(wrapping inner: any ChannelLayer, fault: Fault) {
         self.inner = inner
@@ -31,24 +31,29 @@ public final class FaultyChannelLayer: ChannelLayer {
 
     public func isReachable() async -> Bool { await inner.isReachable() }
 
-    public func publish(chatID: Int64, seq: Int64, frame: String) async throws {
-        let (count, held) = state.withLock { state -> (Int, (Int64, Int64, String)?) in
+    /// Events pass unharmed: the faults are the broadcasts'.
+    public func publish(_ event: UserSocketEvent) async throws {
+        try await inner.publish(event)
+    }
+
+    public func publish(chatID: Int64, seq: Int64, frames: MessageFrames) async throws {
+        let (count, held) = state.withLock { state -> (Int, (Int64, Int64, MessageFrames)?) in
             state.count += 1
             let held = state.held
-            if fault == .reorder { state.held = held == nil ? (chatID, seq, frame) : nil }
+            if fault == .reorder { state.held = held == nil ? (chatID, seq, frames) : nil }
             return (state.count, held)
         }
         switch fault {
         case .drop:
-            if count % 3 != 0 { try await inner.publish(chatID: chatID, seq: seq, frame: frame) }
+            if count % 3 != 0 { try await inner.publish(chatID: chatID, seq: seq, frames: frames) }
         case .duplicate:
-            try await inner.publish(chatID: chatID, seq: seq, frame: frame)
-            if count % 3 == 0 { try await inner.publish(chatID: chatID, seq: seq, frame: frame) }
+            try await inner.publish(chatID: chatID, seq: seq, frames: frames)
+            if count % 3 == 0 { try await inner.publish(chatID: chatID, seq: seq, frames: frames) }
         case .reorder:
             // Odd broadcasts wait; even ones go out first, then the one held back.
-            if let (heldChat, heldSeq, heldFrame) = held {
-                try await inner.publish(chatID: chatID, seq: seq, frame: frame)
-                try await inner.publish(chatID: heldChat, seq: heldSeq, frame: heldFrame)
+            if let (heldChat, heldSeq, heldFrames) = held {
+                try await inner.publish(chatID: chatID, seq: seq, frames: frames)
+                try await inner.publish(chatID: heldChat, seq: heldSeq, frames: heldFrames)
             }
         }
     }

@@ -1,4 +1,5 @@
 @testable import ChatBackend
+import Foundation
 import Hummingbird
 import Logging
 import Testing
@@ -17,6 +18,52 @@ struct APISchemaTests {
         #expect(undocumented.isEmpty, "registered but missing from the OpenAPI document: \(undocumented.sorted())")
         let unregistered = documented.subtracting(registered)
         #expect(unregistered.isEmpty, "documented but not registered: \(unregistered.sorted())")
+    }
+
+    @Test("the AsyncAPI document names exactly the commands each socket understands and the frames it sends, and every reference resolves")
+    func asyncAPIMatchesSockets() throws {
+        let document = try JSONValue.parse(Array(AsyncAPIDocument.json.get().utf8))
+        #expect(document["asyncapi"] == "3.0.0")
+        func names(_ operation: String) -> Set<String> {
+            let references = document["operations"]?[operation]?["messages"]?.arrayValue ?? []
+            return Set(references.compactMap { reference -> String? in
+                guard let path = reference["$ref"]?.stringValue else { return nil }
+                let parts = path.dropFirst(2).split(separator: "/").map(String.init)  // "#/channels/x/messages/y"
+                guard let message = parts.reduce(Optional(document), { $0?[$1] }), let target = message["$ref"]?.stringValue else { return nil }
+                let component = target.split(separator: "/").last.map(String.init) ?? ""
+                return document["components"]?["messages"]?[component]?["name"]?.stringValue
+            })
+        }
+        // A command the parser knows fails on its fields, not with "unknown command".
+        let understood: (String, (String) -> String?) -> Bool = { name, parse in
+            !(parse(#"{"command": "\#(name)"}"#)?.hasPrefix("unknown command") ?? false)
+        }
+        let userParse: (String) -> String? = { text in
+            if case .failure(let error) = UserCommand.parse(text) { return error.reason } else { return nil }
+        }
+        let chatParse: (String) -> String? = { text in
+            if case .failure(let error) = ClientCommand.parse(text) { return error.reason } else { return nil }
+        }
+        let userCommands = ["send", "resume", "history", "edit", "delete", "typing", "read", "ping"]
+        #expect(names("receiveUserCommands") == Set(userCommands))
+        #expect(userCommands.allSatisfy { understood($0, userParse) })
+        #expect(!understood("subscribe", userParse), "the check can tell an unknown command")
+        #expect(names("receiveChatCommands") == ["fetch_messages", "new_message"])
+        #expect(["fetch_messages", "new_message"].allSatisfy { understood($0, chatParse) })
+
+        // The frames the server builds, each by its own builder.
+        let chat = UUID()
+        let message = Message(id: 1, chatID: 1, seq: 1, authorID: 1, content: "hi", timeStamp: .now, clientID: "c")
+        let userFrames = [
+            UserFrame.hello(user: chat, chats: [], online: []), UserFrame.message(message, chat: chat, author: chat), UserFrame.ack(message, chat: chat),
+            UserFrame.resumed(chat: chat, seq: 1, truncated: false), UserFrame.history(chat: chat, messages: [], more: false),
+            UserFrame.edited(message, chat: chat), UserFrame.deleted(message, chat: chat), UserFrame.typing(chat: chat, user: chat),
+            UserFrame.read(chat: chat, user: chat, seq: 1), UserFrame.chatEvent("added", chat: .null), UserFrame.presence(user: chat, online: true),
+            UserFrame.pong, UserFrameError("x").frame,
+        ]
+        let sent = Set(try userFrames.compactMap { try JSONValue.parse(Array($0.utf8))["command"]?.stringValue })
+        #expect(names("sendUserFrames") == sent)
+        #expect(names("sendChatFrames") == ["new_message", "fetch_messages", "error"])
     }
 
     @Test("every bound the document states is the server's own, from Limits")
@@ -131,7 +178,7 @@ struct APISchemaTests {
             let page = try await server.get("/apischema/")
             #expect(page.status == .ok)
             #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
-            #expect(page.body.contains("swagger-ui-bundle.js") && page.body.contains("/apischema/openapi.json"))
+            #expect(page.body.contains("/apischema/openapi.json"))
 
             let json = try await server.get("/apischema/openapi.json")
             #expect(json.status == .ok)
@@ -144,6 +191,40 @@ struct APISchemaTests {
             let fromYAML = try JSONValue(yaml: yaml.body)
             #expect(fromJSON == fromYAML)
             #expect(fromJSON["info"]?["title"] == "ChatBackend API")
+        }
+    }
+
+    @Test("the docs page loads Swagger UI from this server alone, and each of its files answers with its type and caching headers")
+    func swaggerUIServedLocally() async throws {
+        try await TestServer.run { server in
+            let page = try await server.get("/apischema/")
+            #expect(page.headers[.cacheControl] == "no-cache")
+            // Nothing from elsewhere: a machine without internet access must render the page.
+            #expect(!page.body.contains("://"), "the page names no other origin")
+            let references = Self.attributes(["src", "href"], in: page.body)
+            #expect(references.allSatisfy { $0.hasPrefix("/apischema/") || $0.hasPrefix("data:") }, "\(references)")
+            let assets = references.filter { $0.hasPrefix("/apischema/swagger-ui/") }
+            #expect(assets.count == 2, "the page loads Swagger UI's script and style sheet: \(references)")
+
+            let expected = [("swagger-ui-bundle.js", "text/javascript", "SwaggerUIBundle"), ("swagger-ui.css", "text/css", ".swagger-ui")]
+            for (name, type, marker) in expected {
+                let path = try #require(assets.first { $0.contains("/\(name)") }, "the page loads \(name)")
+                let file = try await server.get(path)
+                #expect(file.status == .ok, "\(path)")
+                #expect(file.headers[.contentType]?.hasPrefix(type) == true, "\(path): \(file.headers[.contentType] ?? "no type")")
+                #expect(file.body.contains(marker), "\(path) is Swagger UI's \(name)")
+                #expect(file.headers[.cacheControl]?.contains("max-age=") == true, "\(path) may be cached")
+
+                // A browser that has the file asks again with its tag and gets no body back.
+                let tag = try #require(file.headers[.eTag], "\(path) has an entity tag")
+                let again = try await server.request(.get, path, headers: [.ifNoneMatch: tag])
+                #expect(again.status == .notModified && again.body.isEmpty, "\(path) revalidated")
+                let stale = try await server.request(.get, path, headers: [.ifNoneMatch: "\"stale\""])
+                #expect(stale.status == .ok && stale.body == file.body, "\(path) with another tag")
+            }
+
+            let unknown = try await server.get("/apischema/swagger-ui/index.html")
+            #expect(unknown.status == .notFound)
         }
     }
 
@@ -184,6 +265,20 @@ struct APISchemaTests {
     }
 
     // MARK: Reading both sides
+
+    /// The values of the named attributes in an HTML text, in order (`src="…"`, double-quoted, as
+    /// the server writes its pages).
+    static func attributes(_ names: [String], in html: String) -> [String] {
+        var values: [String] = []
+        var rest = html[...]
+        while let next = names.compactMap({ rest.range(of: " \($0)=\"") }).min(by: { $0.lowerBound < $1.lowerBound }) {
+            rest = rest[next.upperBound...]
+            guard let end = rest.firstIndex(of: "\"") else { break }
+            values.append(String(rest[..<end]))
+            rest = rest[end...]
+        }
+        return values
+    }
 
     /// The keys of an OpenAPI path item that name operations.
     static let httpMethods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]

@@ -50,6 +50,10 @@ struct PersistenceTests {
             #expect(wrongMethod.json == ["detail": "Method \"DELETE\" not allowed."])
             #expect(wrongMethod.headers[.allow] == "GET")
             #expect(try await server.request(.put, "/api/user/friends/", token: alice.token).headers[.allow] == "GET, POST")
+            // A constant path beside a capture with that method (`PATCH {uuid}/`) is still the constant's.
+            let patchList = try await server.request(.patch, "/api/chat/mychats/", token: alice.token)
+            #expect(patchList.status == .methodNotAllowed)
+            #expect(patchList.headers[.allow] == "GET, POST")
             let longPhrase = String(repeating: "a", count: 101)
             #expect(try await server.get("/api/user/search/\(longPhrase)/", token: alice.token).status == .badRequest)
         }

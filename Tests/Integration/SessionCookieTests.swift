@@ -10,8 +10,13 @@ import Testing
 struct SessionCookieTests {
     /// The status of a socket handshake with these extra header lines, and the whole answer.
     static func handshake(port: Int, chat: String, query: String = "", _ headers: [String]) async throws -> (status: String, answer: String) {
+        try await handshake(port: port, path: "/ws/chat/\(chat)/\(query)", headers)
+    }
+
+    /// The status of a handshake on `path` with these extra header lines, and the whole answer.
+    static func handshake(port: Int, path: String, _ headers: [String]) async throws -> (status: String, answer: String) {
         let lines = [
-            "GET /ws/chat/\(chat)/\(query) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
+            "GET \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
         ] + headers
         let answer = try await RawHTTP.exchange(port: port, lines.joined(separator: "\r\n") + "\r\n\r\n")
@@ -152,6 +157,17 @@ struct SessionCookieTests {
             #expect(try await Self.handshake(port: server.port, chat: chat, [strangerCookie]).status == "403")
             let bad = try await Self.handshake(port: server.port, chat: chat, ["Cookie: sessionid=\(String(repeating: "0", count: 40))"])
             #expect(bad.status == "401" && bad.answer.hasSuffix(#"{"detail":"Invalid token."}"#), "\(bad.answer)")
+        }
+    }
+
+    @Test("the user socket takes the cookie the same way: from this server's pages, not from another site's")
+    func userSocket() async throws {
+        try await TestServer.run { server in
+            let alice = try await server.register("alice")
+            let cookie = "Cookie: " + (try #require(alice.sessionCookie))
+            #expect(try await Self.handshake(port: server.port, path: "/ws/", [cookie, "Origin: http://127.0.0.1:\(server.port)"]).status == "101")
+            #expect(try await Self.handshake(port: server.port, path: "/ws/", [cookie, "Origin: https://evil.example"]).status == "403")
+            #expect(try await Self.handshake(port: server.port, path: "/ws/", ["Cookie: sessionid=\(String(repeating: "0", count: 40))"]).status == "401")
         }
     }
 

@@ -14,9 +14,11 @@ struct SocketBackpressureTests {
         let base: any ChannelLayer
         let delay: Duration
 
-        func publish(chatID: Int64, seq: Int64, frame: String) async throws {
+        func publish(_ event: UserSocketEvent) async throws { try await base.publish(event) }
+
+        func publish(chatID: Int64, seq: Int64, frames: MessageFrames) async throws {
             try await Task.sleep(for: delay)
-            try await base.publish(chatID: chatID, seq: seq, frame: frame)
+            try await base.publish(chatID: chatID, seq: seq, frames: frames)
         }
 
         func revoke(_ revocation: TokenRevocation) async throws { try await base.revoke(revocation) }

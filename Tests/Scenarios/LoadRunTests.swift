@@ -73,9 +73,11 @@ struct LoadRunTests {
     /// A channel layer as slow as a saturated database: publishing is on the commit path.
     struct SlowChannelLayer: ChannelLayer {
         let base: any ChannelLayer
-        func publish(chatID: Int64, seq: Int64, frame: String) async throws {
+        func publish(_ event: UserSocketEvent) async throws { try await base.publish(event) }
+
+        func publish(chatID: Int64, seq: Int64, frames: MessageFrames) async throws {
             try await Task.sleep(for: .milliseconds(150))
-            try await base.publish(chatID: chatID, seq: seq, frame: frame)
+            try await base.publish(chatID: chatID, seq: seq, frames: frames)
         }
         func revoke(_ revocation: TokenRevocation) async throws { try await base.revoke(revocation) }
         func isReachable() async -> Bool { await base.isReachable() }

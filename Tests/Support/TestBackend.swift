@@ -61,6 +61,25 @@ public enum TestBackend: String, Sendable {
         }
     }
 
+    /// Removes a database made by ``freshDatabase()`` once its servers have stopped: hundreds of
+    /// leftover databases slow PostgreSQL's autovacuum, and so every later test, down.
+    /// Best effort: a database that cannot be dropped now is left for the services' reset.
+    public func dropDatabase(_ location: DatabaseLocation) async {
+        switch location {
+        case .sqliteFile(let path):
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        case .postgres(let url):
+            guard let admin = try? Self.environment("CHAT_TEST_POSTGRES_URL"),
+                let name = URLComponents(string: url)?.path.split(separator: "/").last, name.hasPrefix("chat_test_")
+            else { return }
+            _ = try? await PostgresDatabase(url: admin, logger: Logger(label: "test-admin")).whileRunning { database in
+                try await database.query("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            }
+        default:
+            return
+        }
+    }
+
     private static func environment(_ name: String) throws -> String {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
             throw TestBackendError("CHAT_TEST_BACKEND=postgres needs \(name)")

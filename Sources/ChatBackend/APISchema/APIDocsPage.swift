@@ -1,12 +1,11 @@
-/// The page at `/apischema/`: Swagger UI, loaded from its public CDN, showing the OpenAPI document.
+/// The page at `/apischema/`: Swagger UI showing the OpenAPI document.
 ///
-/// The Swagger UI version is pinned so the page does not change under the document's readers; the
-/// server serves no script itself, so nothing here needs building or updating with the server.
+/// Every file it loads is this server's own (``SwaggerUIAssets``, under `/apischema/swagger-ui/`),
+/// so it renders on a machine without internet access, and what it shows does not change under
+/// its readers until the server's release does.
 enum APIDocsPage {
-    /// The swagger-ui-dist release the page loads from unpkg.
-    static let swaggerUIVersion = "5.17.14"
-
-    /// The page's HTML.
+    /// The page's HTML. Its empty `data:` icon tells browsers there is none, so they do not ask for
+    /// `/favicon.ico` and log its 404 as a console error.
     static let html = """
         <!doctype html>
         <html lang="en">
@@ -14,7 +13,8 @@ enum APIDocsPage {
           <meta charset="utf-8">
           <meta name="viewport" content="width=device-width, initial-scale=1">
           <title>ChatBackend API</title>
-          <link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@\(swaggerUIVersion)/swagger-ui.css">
+          <link rel="icon" href="data:,">
+          <link rel="stylesheet" href="\(SwaggerUIAssets.path("swagger-ui.css"))">
         </head>
         <body>
           <div id="swagger-ui">
@@ -24,14 +24,17 @@ enum APIDocsPage {
               <a href="/apischema/openapi.json">/apischema/openapi.json</a>.
             </noscript>
           </div>
-          <script src="https://unpkg.com/swagger-ui-dist@\(swaggerUIVersion)/swagger-ui-bundle.js" crossorigin></script>
+          <script src="\(SwaggerUIAssets.path("swagger-ui-bundle.js"))"></script>
           <script>
             window.onload = function () {
               window.ui = SwaggerUIBundle({
                 url: "/apischema/openapi.json",
                 dom_id: "#swagger-ui",
                 deepLinking: true,
-                persistAuthorization: true
+                persistAuthorization: true,
+                // Swagger UI would otherwise ask validator.swagger.io for a badge: nothing leaves
+                // this server (and the document is validated in CI, scripts/check-openapi.sh).
+                validatorUrl: null
               });
             };
           </script>

@@ -68,7 +68,8 @@ func makeServices(_ configuration: AppConfiguration, database: any SQLDatabase, 
         backgroundServices: backgroundServices,
         metrics: configuration.metrics,
         metricsToken: configuration.metricsToken,
-        deliveryMetrics: deliveryMetrics
+        deliveryMetrics: deliveryMetrics,
+        logger: logger
     )
 }
 

@@ -27,6 +27,8 @@ struct ChatServices: Sendable {
     /// The bearer token `/metrics` asks for; nil: `/metrics` answers 404.
     let metricsToken: String?
     let deliveryMetrics: DeliveryMetrics
+    /// The server's logger, for what happens outside a request (announcing changes to sockets).
+    let logger: Logger
 
     /// Every route of the contract, REST and sockets.
     func router() -> Router<ChatRequestContext> {
@@ -41,14 +43,14 @@ struct ChatServices: Sendable {
             channelLayer: channelLayer, google: google
         )
             .addRoutes(to: router.group("api/rest-auth"))
-        UserController(store: store).addRoutes(to: router.group("api/user").add(middleware: signedIn))
+        UserController(store: store, events: chatEvents).addRoutes(to: router.group("api/user").add(middleware: signedIn))
         ChatController(
             store: store, channelLayer: channelLayer, messageLimiter: messageLimiter, deliveryMetrics: deliveryMetrics,
-            // No user socket yet: edits, deletes, read markers and membership changes go nowhere live.
-            events: .none
+            events: chatEvents
         )
             .addRoutes(to: router.group("api/chat").add(middleware: signedIn))
-        SocketController(authenticator: authenticator, store: store, makeSession: makeSocketSession).addRoutes(to: router)
+        SocketController(authenticator: authenticator, store: store, makeSession: makeSocketSession, makeUserSession: makeUserSocketSession)
+            .addRoutes(to: router)
         FrontPageController().addRoutes(to: router)
         HealthController(store: store, channelLayer: channelLayer).addRoutes(to: router)
         APISchemaController().addRoutes(to: router.group("apischema"))
@@ -56,6 +58,19 @@ struct ChatServices: Sendable {
         // Last: it then only sees requests that no route matched.
         router.middlewares.add(MethodNotAllowedMiddleware(routes: router.routes))
         return router
+    }
+
+    /// Edits, deletes, read markers and membership changes, to the user sockets on every node.
+    private var chatEvents: ChatEventSink {
+        .broadcasting(through: channelLayer, store: store, logger: logger)
+    }
+
+    @Sendable private func makeUserSocketSession(caller: Caller, logger: Logger) -> UserSocketSession {
+        UserSocketSession(
+            caller: caller, reauthorizationInterval: socketReauthorizationInterval, authenticator: authenticator, store: store,
+            channelLayer: channelLayer, hub: hub, messageLimiter: messageLimiter, metrics: deliveryMetrics, events: chatEvents,
+            logger: logger
+        )
     }
 
     @Sendable private func makeSocketSession(caller: Caller, chat: Chat, logger: Logger) -> ChatSocketSession {

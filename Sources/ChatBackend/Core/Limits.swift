@@ -66,4 +66,16 @@ public enum Limits {
     /// A socket is pinged at this interval, and closed with 1001 when a ping's pong has not come
     /// back within one interval: a peer that vanished without closing is noticed.
     public static let socketPingInterval = Duration.seconds(30)
+    /// Messages a `resume` replays per chat at most; beyond it the newest are sent, marked
+    /// `truncated`, and the client pages back with `history`.
+    public static let resumeMessages = 500
+    /// Chats one `resume` may name (a user's chats are fewer; more is a mistake or an attack).
+    public static let resumeChats = 1000
+    /// The most messages one user-socket `history` answer holds.
+    public static let userHistoryPage = 100
+    /// A user's `typing` frames per chat are passed on at most once per this interval.
+    public static let typingInterval = Duration.seconds(2)
+    /// How long a user counts as online after their last socket closed: a reconnect within it
+    /// says nothing to their friends.
+    public static let presenceGrace = Duration.seconds(5)
 }

@@ -45,8 +45,14 @@ enum ClientCommand: Equatable {
     }
 
     private static func parseNewMessage(_ value: JSONValue) -> Result<ClientCommand, SocketFrameError> {
-        guard let message = value["message"] else { return .failure("missing field 'message'") }
-        guard let text = message.stringValue else { return .failure("field 'message' must be a string") }
+        messageText(value["message"]).map(ClientCommand.newMessage)
+    }
+
+    /// A message's text by both sockets' rules: a string, not only white space, no control
+    /// characters but newline and tab, at most ``Limits/messageCharacters``.
+    static func messageText(_ field: JSONValue?) -> Result<String, SocketFrameError> {
+        guard let field else { return .failure("missing field 'message'") }
+        guard let text = field.stringValue else { return .failure("field 'message' must be a string") }
         guard !text.allSatisfy(\.isWhitespace) else { return .failure("field 'message' must not be empty") }
         guard !TextRules.hasForbiddenControlCharacter(text) else {
             return .failure("field 'message' must not hold control characters other than newline and tab")
@@ -54,7 +60,7 @@ enum ClientCommand: Equatable {
         guard text.count <= Limits.messageCharacters else {
             return .failure("field 'message' is longer than \(Limits.messageCharacters) characters")
         }
-        return .success(.newMessage(text))
+        return .success(text)
     }
 }
 

@@ -29,7 +29,7 @@ extension ChatController {
         } catch ReadMarkerRefusal.notParticipant {
             throw APIError.noAccess
         }
-        await events.announce(.read(chat: chat, userID: caller.id, seq: state.readSeq))
+        await events.announce(.read(chat: chat, userUUID: caller.uuid, seq: state.readSeq))
         return .json(state.json(chatUUID: chat.uuid))
     }
 

@@ -25,7 +25,7 @@ extension ChatController {
         if let wait = messageLimiter?.take("user \(caller.id)") { throw APIError.throttled(retryAfter: wait) }
         let (channelLayer, metrics, logger) = (self.channelLayer, deliveryMetrics, context.logger)
         let stored = try await store.addMessage(chatID: chat.id, authorID: caller.id, content: content, clientID: clientID) { message in
-            await channelLayer.publishNewMessage(message, metrics: metrics, logger: logger)
+            await channelLayer.publishNewMessage(message, chatUUID: chat.uuid, authorUUID: caller.uuid, metrics: metrics, logger: logger)
         }
         return .json(stored.message.ackJSON(chatUUID: chat.uuid), status: stored.isNew ? .created : .ok)
     }

@@ -49,6 +49,7 @@ struct ChatController {
             throw APIError.badRequest
         }
         let chat = try await store.createGroupChat(name: name, creatorID: caller.id)
+        await events.announce(.added(chat: chat, userIDs: [caller.id]))
         return .json(try await detailJSON(chat, request, context), status: .created)
     }
 
@@ -69,6 +70,7 @@ struct ChatController {
         guard user.id != caller.id else { throw APIError(.notAcceptable, body: nil) }
         guard try await store.areFriends(caller.id, user.id) else { throw APIError.badRequest }
         guard try await store.addParticipant(userID: user.id, chatID: chat.id) else { throw APIError(.notAcceptable, body: nil) }
+        await events.announce(.added(chat: chat, userIDs: [user.id]))
         return .empty(.ok)
     }
 

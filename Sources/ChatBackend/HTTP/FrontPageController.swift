@@ -23,6 +23,8 @@ struct FrontPageController {
 
     static let headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"]
 
+    /// The page's HTML. Its empty `data:` icon tells browsers there is none, so they do not ask for
+    /// `/favicon.ico` and log its 404 as a console error.
     static let html = """
         <!DOCTYPE html>
         <html lang="en">
@@ -30,6 +32,7 @@ struct FrontPageController {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>chat-server</title>
+        <link rel="icon" href="data:,">
         <style>
         body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5; color: #222; }
         code { background: #f3f3f3; padding: 0 .2em; }

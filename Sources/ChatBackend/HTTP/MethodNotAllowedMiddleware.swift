@@ -13,13 +13,22 @@ struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path.split(separator: "/")
-        let allowed = routes.filter { Self.matches($0.components, path) }.map(\.method.rawValue)
+        let matching = routes.filter { Self.matches($0.components, path) }
+        // The router matches a constant component before a capture and does not fall back, so
+        // `PATCH mychats/` is unmatched although `PATCH {uuid}/` exists: only the most constant
+        // patterns say which methods the path has.
+        let mostConstant = matching.map { Self.constantCount($0.components) }.max() ?? 0
+        let allowed = matching.filter { Self.constantCount($0.components) == mostConstant }.map(\.method.rawValue)
         guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else {
             return try await next(request, context)
         }
         var error = APIError.methodNotAllowed(request.method)
         error.headers[.allow] = Set(allowed).sorted().joined(separator: ", ")
         throw error
+    }
+
+    private static func constantCount(_ pattern: [Substring]) -> Int {
+        pattern.filter { !$0.hasPrefix("{") && $0 != "*" }.count
     }
 
     private static func matches(_ pattern: [Substring], _ path: [Substring]) -> Bool {

@@ -4,6 +4,8 @@ import Hummingbird
 /// `/api/user/`: the caller, other users, friends and invitations. Every route needs a token.
 struct UserController {
     let store: ChatStore
+    /// Where a chat made by an accepted invitation is announced (the user socket's).
+    let events: ChatEventSink
 
     func addRoutes(to group: RouterGroup<ChatRequestContext>) {
         group.get("currentuser/", use: currentUser)
@@ -86,6 +88,7 @@ struct UserController {
             return .empty(.ok)
         }
         guard let chat = try await store.accept(contact) else { return .empty(.alreadyReported208) }
+        await events.announce(.added(chat: chat, userIDs: [contact.inviterID, contact.inviteeID]))
         let participants = try await store.participantUUIDs(chatID: chat.id)
         // A new chat: nothing sent, nothing read.
         let state = ChatReadState(chatID: chat.id, lastSeq: chat.lastSeq)

@@ -3,12 +3,15 @@
 /// frame is published only after its message is committed, so a lost frame is caught up by
 /// `fetch_messages`, never lost.
 public protocol ChannelLayer: Sendable {
-    /// Sends the frame of the chat's message `seq` to every socket of the chat, on every node.
+    /// Sends the frames of the chat's message `seq` to every socket of the chat, on every node.
     ///
     /// Called in the chat's commit order by this node; a layer across nodes delivers each chat's
-    /// frames in `seq` order whichever node published them. It only queues the frame: a failure to
-    /// pass it on later is the layer's to log (the message is stored; clients catch up by history).
-    func publish(chatID: Int64, seq: Int64, frame: String) async throws
+    /// frames in `seq` order whichever node published them. It only queues the frames: a failure to
+    /// pass them on later is the layer's to log (the message is stored; clients catch up by history).
+    func publish(chatID: Int64, seq: Int64, frames: MessageFrames) async throws
+
+    /// Sends an event to the user sockets it is for, on every node (this one included).
+    func publish(_ event: UserSocketEvent) async throws
 
     /// Closes the sockets opened with revoked tokens, on every node (1008).
     func revoke(_ revocation: TokenRevocation) async throws
@@ -61,8 +64,12 @@ public struct LocalChannelLayer: ChannelLayer {
         self.hub = hub
     }
 
-    public func publish(chatID: Int64, seq: Int64, frame: String) async throws {
-        hub.deliver(chatID: chatID, seq: seq, frame: frame)
+    public func publish(chatID: Int64, seq: Int64, frames: MessageFrames) async throws {
+        hub.deliver(chatID: chatID, seq: seq, frames: frames)
+    }
+
+    public func publish(_ event: UserSocketEvent) async throws {
+        hub.deliver(event)
     }
 
     public func revoke(_ revocation: TokenRevocation) async throws {

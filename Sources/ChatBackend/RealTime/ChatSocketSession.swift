@@ -47,7 +47,7 @@ struct ChatSocketSession {
     private var user: User { caller.user }
 
     /// A command accepted from the client, waiting for the store.
-    enum Command: Sendable {
+    enum Command: SocketCommand {
         case fetchMessages(HistoryCursor?)
         case newMessage(String)
 
@@ -81,7 +81,7 @@ struct ChatSocketSession {
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, connection: SocketConnection) async {
         let outbox = SocketOutbox(capacity: connection.outboundQueue, wire: connection.wire)
         let state = SessionState()
-        let closer = Closer(outbox: outbox, outbound: outbound, state: state, connection: connection, logger: logger)
+        let closer = Closer<Command>(outbox: outbox, outbound: outbound, state: state, connection: connection, logger: logger)
         let commands = CommandQueue<Command>(capacity: connection.pendingCommands) { command in
             await serve(command, outbox: outbox, state: state, closer: closer)
         }
@@ -97,7 +97,7 @@ struct ChatSocketSession {
         defer { hub.leave(chatID: chat.id, socketID: socketID) }
         connection.shutdown.onFire { [hub, chat] in
             Task {
-                await Self.drain(commands: commands, state: state, closer: closer) { seq in hub.hasDelivered(chatID: chat.id, seq: seq) }
+                await drainSocket(commands: commands, state: state, closer: closer) { seq in hub.hasDelivered(chatID: chat.id, seq: seq) }
             }
         }
         defer { connection.shutdown.onFire(nil) }
@@ -146,30 +146,8 @@ struct ChatSocketSession {
         }
     }
 
-    /// At shutdown: refuse new frames, let the commands accepted finish and their broadcasts come
-    /// back, then write the queue and close with 1001.
-    private static func drain(
-        commands: CommandQueue<Command>, state: SessionState, closer: Closer, delivered: @Sendable (Int64) -> Bool
-    ) async {
-        guard state.startDraining() else { return }
-        // Commands still waiting are refused, not carried out (the client sends them again once
-        // reconnected): only the one in hand finishes, so the drain does not last as long as the
-        // whole queue takes to store.
-        for command in commands.close() { closer.outbox.offer(command.shutdownRefusal) }
-        let deadline = ContinuousClock.now + Limits.shutdownDrain
-        while commands.isBusy, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        // The sender's own messages come back through the channel layer (through Redis, across
-        // nodes): wait until the newest it stored has been handed to the chat's sockets here.
-        while !delivered(state.newestStoredSeq), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        closer.close(.goingAway, "server shutting down", dropQueued: false)
-    }
-
     /// Carries out one queued command, after checking the token again if its check is due.
-    private func serve(_ command: Command, outbox: SocketOutbox, state: SessionState, closer: Closer) async {
+    private func serve(_ command: Command, outbox: SocketOutbox, state: SessionState, closer: Closer<Command>) async {
         guard state.phase != .closing else { return }
         if state.authorizationIsDue(every: reauthorizationInterval) {
             // The token (or the membership) may have been revoked on another node since the last check.
@@ -208,113 +186,15 @@ struct ChatSocketSession {
 
     /// Stores the message, then publishes it, in the chat's order.
     private func post(_ content: String, outbox: SocketOutbox, state: SessionState) async {
-        let (chatID, channelLayer, logger) = (chat.id, self.channelLayer, self.logger)
+        let (chatUUID, authorUUID, channelLayer, metrics, logger) = (chat.uuid, user.uuid, self.channelLayer, self.metrics, self.logger)
         do {
-            let message = try await store.addMessage(chatID: chat.id, authorID: user.id, content: content) { [metrics] message in
-                metrics.messagesStored.increment()
-                do {
-                    try await channelLayer.publish(chatID: chatID, seq: message.seq, frame: ServerFrame.newMessage(message))
-                } catch {
-                    // Committed already: readers catch up with fetch_messages.
-                    logger.warning("publishing a stored message failed", metadata: ["error": "\(error)", "message": "\(message.id)"])
-                }
+            let message = try await store.addMessage(chatID: chat.id, authorID: user.id, content: content) { message in
+                await channelLayer.publishNewMessage(message, chatUUID: chatUUID, authorUUID: authorUUID, metrics: metrics, logger: logger)
             }
             state.stored(seq: message.seq)
         } catch {
             logger.error("storing a message failed", metadata: ["error": "\(error)"])
             outbox.offer(SocketFrameError("the message was not stored; send it again").refusing(content).frame)
         }
-    }
-}
-
-/// Closes a socket from the server's side, once, whoever decides first: answers the commands still
-/// waiting (not carried out), writes the queue (or drops it, for a client too far behind), then the
-/// close frame, and ends the connection after the close timeout if the client has not by then.
-private final class Closer: Sendable {
-    let outbox: SocketOutbox
-    let outbound: WebSocketOutboundWriter
-    let state: SessionState
-    let connection: SocketConnection
-    let logger: Logger
-    /// Set once, right after the queue is made (the queue's server needs this closer).
-    let commands = Mutex<CommandQueue<ChatSocketSession.Command>?>(nil)
-
-    init(outbox: SocketOutbox, outbound: WebSocketOutboundWriter, state: SessionState, connection: SocketConnection, logger: Logger) {
-        self.outbox = outbox
-        self.outbound = outbound
-        self.state = state
-        self.connection = connection
-        self.logger = logger
-    }
-
-    func close(_ code: WebSocketErrorCode, _ reason: String, dropQueued: Bool) {
-        guard state.startClosing() else { return }
-        logger.debug("closing a socket", metadata: ["reason": "\(reason)"])
-        let waiting = commands.withLock { $0 }?.close() ?? []
-        if !dropQueued {
-            for command in waiting { outbox.offer(command.refusal) }
-        }
-        let (outbound, wire, closeTimeout) = (self.outbound, connection.wire, connection.closeTimeout)
-        outbox.close(dropQueued: dropQueued) {
-            // After the frames written before it. WSCore's writer may hold the close frame until
-            // the client reads again; the connection ends at the close timeout whatever happens.
-            Task { try? await outbound.close(code, reason: reason) }
-            wire.closeConnection(after: closeTimeout)
-        }
-    }
-}
-
-/// Where a socket is in its life, shared by its reader, its command queue's server, its closer
-/// and its shutdown drain; and when its token was last checked.
-private final class SessionState: Sendable {
-    enum Phase: Equatable {
-        case open
-        /// The server is shutting down: frames are refused, the commands accepted finish.
-        case draining
-        /// The server is closing the socket: nothing more is carried out.
-        case closing
-    }
-
-    private struct Fields {
-        var phase = Phase.open
-        var authorizedAt = ContinuousClock.now
-        var newestStoredSeq: Int64 = 0
-    }
-
-    private let fields = Mutex(Fields())
-
-    var phase: Phase { fields.withLock { $0.phase } }
-
-    /// False if the socket is already draining or closing.
-    func startDraining() -> Bool {
-        fields.withLock {
-            guard $0.phase == .open else { return false }
-            $0.phase = .draining
-            return true
-        }
-    }
-
-    /// False if the socket is already closing.
-    func startClosing() -> Bool {
-        fields.withLock {
-            guard $0.phase != .closing else { return false }
-            $0.phase = .closing
-            return true
-        }
-    }
-
-    func authorizationIsDue(every interval: Duration) -> Bool {
-        fields.withLock { ContinuousClock.now - $0.authorizedAt >= interval }
-    }
-
-    func authorized() {
-        fields.withLock { $0.authorizedAt = .now }
-    }
-
-    /// The `seq` of the newest message this socket stored (0: none).
-    var newestStoredSeq: Int64 { fields.withLock { $0.newestStoredSeq } }
-
-    func stored(seq: Int64) {
-        fields.withLock { $0.newestStoredSeq = max($0.newestStoredSeq, seq) }
     }
 }

@@ -71,7 +71,7 @@ extension ChatStore {
         )
     }
 
-    private static func uuid(_ row: SQLRow, _ column: String) throws -> UUID {
+    static func uuid(_ row: SQLRow, _ column: String) throws -> UUID {
         guard let uuid = UUID(uuidString: try row.string(column)) else { throw SQLRowError.unexpectedValue(column) }
         return uuid
     }

@@ -116,6 +116,12 @@ public struct ChatClient: Sendable {
         try await request(.POST, "/api/chat/\(chatUUID)/", json: ["user_uuid": .string(userUUID)])
     }
 
+    /// The user socket's URL (PROTOCOL.md), with the token in the query.
+    public var userSocketURL: String {
+        let wsBase = baseURL.replacingOccurrences(of: "http://", with: "ws://").replacingOccurrences(of: "https://", with: "wss://")
+        return "\(wsBase)/ws/" + (token.map { "?token=\($0)" } ?? "")
+    }
+
     /// The socket URL of a chat, with the token in the query (browsers cannot set headers).
     public func socketURL(chatUUID: String) -> String {
         let wsBase = baseURL.replacingOccurrences(of: "http://", with: "ws://").replacingOccurrences(of: "https://", with: "wss://")

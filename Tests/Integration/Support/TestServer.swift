@@ -32,10 +32,13 @@ struct TestServer: Sendable {
         _ body: @escaping @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         let storage: ServerStorage
+        let madeHere: DatabaseLocation?
         if let database {
             storage = try TestBackend.current.storage(of: database)
+            madeHere = nil
         } else {
             storage = try await TestBackend.current.freshStorage()
+            madeHere = storage.database
         }
         let outbox = MemoryMailOutbox()
         var configuration = AppConfiguration.testing(storage: storage, outbox: outbox)
@@ -47,9 +50,11 @@ struct TestServer: Sendable {
                 client in try await body(TestServer(client: client, port: server.port, outbox: outbox))
             }
             try await server.stop()
+            if let madeHere { await TestBackend.current.dropDatabase(madeHere) }
             return value
         } catch {
             try? await server.stop()
+            if let madeHere { await TestBackend.current.dropDatabase(madeHere) }
             throw error
         }
     }

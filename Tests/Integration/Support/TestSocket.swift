@@ -16,6 +16,28 @@ final class TestSocket: Sendable {
         return TestSocket(try await ChatSocket(url: client.socketURL(chatUUID: chat)))
     }
 
+    /// Connects to the user socket, `/ws/`, and waits until it is open.
+    static func connectUser(port: Int, token: String?) async throws -> TestSocket {
+        TestSocket(try await ChatSocket(url: ChatClient(baseURL: "http://127.0.0.1:\(port)", token: token).userSocketURL))
+    }
+
+    /// Waits (up to `timeout`) for a frame that satisfies `predicate`, and returns the first one.
+    func first(timeout: Duration = .seconds(10), where predicate: @escaping @Sendable (JSONValue) -> Bool) async throws -> JSONValue {
+        guard await socket.wait(timeout: timeout, until: { $0.contains { predicate($0.frame) } }), let frame = all.first(where: predicate) else {
+            throw TestFailure("no such frame among \(all.map(\.serialized))")
+        }
+        return frame
+    }
+
+    /// Waits for the frames with `command`, until `count` have come; returns them all.
+    func frames(command: String, count: Int, timeout: Duration = .seconds(10)) async throws -> [JSONValue] {
+        let matching: @Sendable (JSONValue) -> Bool = { $0["command"]?.stringValue == command }
+        guard await socket.wait(timeout: timeout, until: { $0.filter { matching($0.frame) }.count >= count }) else {
+            throw TestFailure("expected \(count) '\(command)' frames, got \(all.map(\.serialized))")
+        }
+        return all.filter(matching)
+    }
+
     /// Sends a text frame as-is.
     func send(_ text: String) {
         socket.sendRaw(text)

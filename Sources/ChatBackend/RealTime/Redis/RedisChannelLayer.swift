@@ -38,9 +38,16 @@ public final class RedisChannelLayer: ChannelLayer, Service {
 
     // MARK: Publishing
 
-    public func publish(chatID: Int64, seq: Int64, frame: String) async throws {
+    public func publish(chatID: Int64, seq: Int64, frames: MessageFrames) async throws {
         pendingFrames.add(chatID: chatID, seq: seq, at: .now)
-        try publisher.publish(channel: "\(prefix)\(chatID)", payload: RedisSubscriber.sequencedPayload(seq: seq, frame: frame))
+        try publisher.publish(channel: "\(prefix)\(chatID)", payload: RedisSubscriber.sequencedPayload(seq: seq, frame: frames.encoded))
+    }
+
+    /// User-socket events travel on `<prefix>events`, heard by every node: they are far fewer
+    /// than messages (typing is throttled), and a user's events must reach nodes that follow
+    /// none of the user's chats yet.
+    public func publish(_ event: UserSocketEvent) async throws {
+        try publisher.publish(channel: "\(prefix)events", payload: event.payload)
     }
 
     /// Revocations travel on `<prefix>revocations`, which no chat id can be.
@@ -111,4 +118,55 @@ extension TokenRevocation {
 final class RedisConnectionBox: @unchecked Sendable {
     let connection: RedisConnection
     init(_ connection: RedisConnection) { self.connection = connection }
+}
+
+extension UserSocketEvent {
+    /// The event as it travels between nodes.
+    var payload: String {
+        var members: [(String, JSONValue)] = [("frame", .string(frame))]
+        switch audience {
+        case .chat(let chatID, let excluded):
+            members.append(("chat", .int(chatID)))
+            if let excluded { members.append(("excluding", .int(excluded))) }
+        case .users(let userIDs):
+            members.append(("users", .array(userIDs.map(JSONValue.int))))
+        }
+        switch effect {
+        case .none:
+            break
+        case .joined(let chatID, let chatUUID, let position):
+            members.append(("joined", .object([("chat", .int(chatID)), ("uuid", .string(chatUUID.text)), ("position", .int(position))])))
+        case .left(let chatID):
+            members.append(("left", .int(chatID)))
+        case .presence(let userID, let node, let online):
+            members.append(("presence", .object([("user", .int(userID)), ("node", .string(node)), ("online", .bool(online))])))
+        }
+        return JSONValue.object(members).serialized
+    }
+
+    /// An event heard from another node; nil when it is not one.
+    init?(payload: String) {
+        guard let value = try? JSONValue.parse(Array(payload.utf8)), let frame = value["frame"]?.stringValue else { return nil }
+        let audience: Audience
+        if let chatID = value["chat"]?.intValue {
+            audience = .chat(chatID, excludingUser: value["excluding"]?.intValue)
+        } else if case .array(let users)? = value["users"] {
+            audience = .users(users.compactMap(\.intValue))
+        } else {
+            return nil
+        }
+        var effect = Effect.none
+        if let joined = value["joined"], let chatID = joined["chat"]?.intValue, let uuid = joined["uuid"]?.stringValue.flatMap({ UUID(uuidString: $0) }),
+            let position = joined["position"]?.intValue
+        {
+            effect = .joined(chatID: chatID, chatUUID: uuid, position: position)
+        } else if let chatID = value["left"]?.intValue {
+            effect = .left(chatID: chatID)
+        } else if let presence = value["presence"], let userID = presence["user"]?.intValue, let node = presence["node"]?.stringValue,
+            case .bool(let online)? = presence["online"]
+        {
+            effect = .presence(userID: userID, node: node, online: online)
+        }
+        self.init(audience: audience, frame: frame, effect: effect)
+    }
 }

@@ -85,7 +85,7 @@ final class RedisSubscriber: Sendable {
                 let redis = try RedisConnection(host: host, port: port, timeout: .seconds(1))
                 connection.withLock { $0 = RedisConnectionBox(redis) }
                 takeActivity(into: &sequencer)
-                try redis.append(["SUBSCRIBE", "\(prefix)revocations"] + sequencer.chatIDs.map { "\(prefix)\($0)" })
+                try redis.append(["SUBSCRIBE", "\(prefix)revocations", "\(prefix)events"] + sequencer.chatIDs.map { "\(prefix)\($0)" })
                 try redis.flush()
                 logger.info("subscribed to Redis", metadata: ["redis": "\(host):\(port)", "chats": "\(sequencer.chatIDs.count)"])
                 metrics.connection(.subscriber, isUp: true, reconnected: wasConnected)
@@ -166,6 +166,8 @@ final class RedisSubscriber: Sendable {
                 deliver(sequencer.receive(chatID: chatID, seq: seq, frame: frame, now: .now))
             } else if name == "revocations", let revocation = TokenRevocation(payload: payload) {
                 hub.revoke(revocation)
+            } else if name == "events", let event = UserSocketEvent(payload: payload) {
+                hub.deliver(event)
             }
         case ("subscribe", _):
             // Heard from now on: read what the chat committed before.
@@ -177,7 +179,12 @@ final class RedisSubscriber: Sendable {
 
     private func deliver(_ deliveries: [ChatSequencer.Delivery]) {
         for delivery in deliveries {
-            hub.deliver(chatID: delivery.chatID, seq: delivery.seq, frame: delivery.frame, committed: pendingFrames.take(chatID: delivery.chatID, seq: delivery.seq))
+            let committed = pendingFrames.take(chatID: delivery.chatID, seq: delivery.seq)
+            guard let frames = MessageFrames(encoded: delivery.frame) else {
+                logger.warning("a chat frame from Redis is not one; dropped", metadata: ["chat": "\(delivery.chatID)", "seq": "\(delivery.seq)"])
+                continue
+            }
+            hub.deliver(chatID: delivery.chatID, seq: delivery.seq, frames: frames, committed: committed)
         }
     }
 
@@ -186,8 +193,8 @@ final class RedisSubscriber: Sendable {
         Task { [store, logger] in
             var frames: [(seq: Int64, frame: String)]?
             do {
-                let messages = try await store.messages(chatID: gap.chatID, afterSeq: gap.afterSeq, limit: Self.gapReadLimit)
-                frames = messages.filter { $0.seq < gap.beforeSeq }.map { ($0.seq, ServerFrame.newMessage($0)) }
+                let messages = try await store.deliverableMessages(chatID: gap.chatID, afterSeq: gap.afterSeq, limit: Self.gapReadLimit)
+                frames = messages.filter { $0.message.seq < gap.beforeSeq }.map { ($0.message.seq, MessageFrames($0).encoded) }
             } catch {
                 logger.warning("reading missed messages failed; trying again", metadata: ["chat": "\(gap.chatID)", "error": "\(error)"])
             }

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Opens the server's pages in headless Chromium, as a person would:
+#   1. builds chat-server (as `swift test` builds it, so nothing is compiled twice) and starts it on
+#      a free port, on a temporary SQLite file;
+#   2. runs scripts/browser/check_pages.py: each page must render (Swagger UI must list the API's
+#      operations), log no console error and ask for nothing outside the server; a screenshot of
+#      each is saved under .build/browser/ (its path printed);
+#   3. stops the server, and exits non-zero if a page failed, the server died, or it logged an
+#      unexpected error.
+# Needs Debian's chromium, chromium-driver and python3-selenium (scripts/install-dependencies.sh
+# --services); nothing is downloaded. Arguments go to check_pages.py (`--only apischema`).
+#
+# Environment (all optional):
+#   SWIFT_SCRATCH_PATH     Swift build folder (default .build, the one `swift test` uses)
+#   BROWSER_CHECK_PYTHON   the Python with selenium (default /usr/bin/python3, Debian's)
+#   BROWSER_CHECK_KEEP     set to 1 to keep the work folder (server log, database)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scratch="${SWIFT_SCRATCH_PATH:-.build}"
+python="${BROWSER_CHECK_PYTHON:-/usr/bin/python3}"
+screenshots="$scratch/browser"
+work="$(mktemp -d "${TMPDIR:-/tmp}/check-browser.XXXXXX")"
+server_pid=""
+
+stop_server() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$server_pid" 2>/dev/null || true
+    fi
+    if [ -n "$server_pid" ]; then wait "$server_pid" 2>/dev/null || true; fi
+    server_pid=""
+}
+cleanup() {
+    stop_server
+    if [ "${BROWSER_CHECK_KEEP:-0}" = 1 ]; then echo "work folder kept: $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+"$python" -c 'import selenium' 2>/dev/null || {
+    echo "$python has no selenium: run scripts/install-dependencies.sh --services (Debian's python3-selenium)" >&2
+    exit 1
+}
+
+echo "== building and starting chat-server"
+swift build --scratch-path "$scratch" --build-tests
+server_binary="$(swift build --scratch-path "$scratch" --build-tests --show-bin-path)/chat-server"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+base="http://127.0.0.1:$port"
+DATABASE_URL="sqlite:///$work/chat.sqlite3" BCRYPT_COST=4 LOG_LEVEL=notice \
+    "$server_binary" --hostname 127.0.0.1 --port "$port" >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 300); do
+    grep -q "listening on" "$work/server.log" && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if ! grep -q "listening on" "$work/server.log"; then
+    cat "$work/server.log" >&2
+    echo "FAILED: the server did not start" >&2
+    exit 1
+fi
+echo "listening on $base"
+
+echo "== the pages in headless Chromium"
+failed=0
+"$python" scripts/browser/check_pages.py --base-url "$base" --screenshots "$screenshots" "$@" || failed=1
+
+kill -0 "$server_pid" 2>/dev/null || { echo "FAILED: the server died during the run" >&2; failed=1; }
+if grep -E "unexpected error|Fatal error|runtime failure|Crash" "$work/server.log"; then
+    echo "FAILED: the server logged an unexpected error (above)" >&2
+    failed=1
+fi
+if [ "$failed" != 0 ]; then
+    echo "--- server log (last 40 lines)" >&2
+    tail -n 40 "$work/server.log" >&2
+    exit 1
+fi
+echo "OK: every page rendered, with no console error and nothing from elsewhere"
