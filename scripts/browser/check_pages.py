@@ -23,6 +23,7 @@ Needs Debian's chromium, chromium-driver and python3-selenium
 import argparse
 import json
 import os
+import secrets
 import sys
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Tuple
@@ -33,7 +34,7 @@ os.environ.setdefault("SE_OFFLINE", "true")
 os.environ.setdefault("SE_AVOID_STATS", "true")
 
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import TimeoutException, WebDriverException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
@@ -44,6 +45,10 @@ CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BINARY", "/usr/bin/chromedriver")
 # How long a page may take to render before it counts as not rendering at all: a bound on a hang,
 # not a performance check (a debug server on two busy cores can be slow).
 RENDER_TIMEOUT_SECONDS = 30
+# How long a step of a scenario (a message arriving, a badge changing) may take.
+STEP_TIMEOUT_SECONDS = 20
+# The folder for screenshots (set by main), for scenarios that take more than the page's own.
+SCREENSHOTS = "."
 
 
 @dataclass
@@ -60,6 +65,161 @@ class Page:
     """Runs before the page is opened (for instance, to sign in)."""
     check: Optional[Callable[[webdriver.Chrome, str], List[str]]] = None
     """Runs once the page has rendered; returns the problems it found."""
+
+
+# ---- the web app (/app/): two people, each in their own browser --------------------------------
+
+PASSWORD = "Pr0be-pass-2020"
+
+
+class StepFailed(Exception):
+    pass
+
+
+def wait_for(driver: webdriver.Chrome, what: str, condition, timeout: float = STEP_TIMEOUT_SECONDS):
+    """Waits until `condition(driver)` is truthy and returns it; fails the step as `what` otherwise."""
+
+    def attempt(driver):
+        try:
+            return condition(driver)
+        except StaleElementReferenceException:
+            return False
+
+    try:
+        return WebDriverWait(driver, timeout).until(attempt)
+    except TimeoutException:
+        raise StepFailed(f"{what}: not after {timeout} s") from None
+
+
+def element(driver: webdriver.Chrome, selector: str, what: str = ""):
+    """The first visible element matching `selector`, once there is one."""
+
+    def visible(driver):
+        return next((each for each in driver.find_elements(By.CSS_SELECTOR, selector) if each.is_displayed()), None)
+
+    return wait_for(driver, what or f"no visible {selector!r}", visible)
+
+
+def with_text(driver: webdriver.Chrome, selector: str, text: str, what: str):
+    """The first element matching `selector` whose text contains `text` (as typed: no HTML)."""
+
+    def found(driver):
+        return next((each for each in driver.find_elements(By.CSS_SELECTOR, selector) if text in each.get_attribute("textContent")), None)
+
+    return wait_for(driver, what, found)
+
+
+def sign_up(driver: webdriver.Chrome, base_url: str, username: str) -> None:
+    driver.get(base_url + "/app/")
+    element(driver, "#signup-form", f"{username}: the sign-up form")
+    for name, value in (("email", f"{username}@example.com"), ("username", username), ("password1", PASSWORD), ("password2", PASSWORD)):
+        driver.find_element(By.CSS_SELECTOR, f"#signup-form input[name={name}]").send_keys(value)
+    driver.find_element(By.CSS_SELECTOR, "#signup-form button[type=submit]").click()
+    with_text(driver, "#me-name", username, f"{username}: signed in after signing up")
+    element(driver, "#connection.online", f"{username}: the user socket is open")
+
+
+def chat_item(driver: webdriver.Chrome, name: str, what: str):
+    return with_text(driver, "#chats .chat-item .name", name, what)
+
+
+def unread_badge(driver: webdriver.Chrome, chat_name: str) -> str:
+    """The unread count shown beside a chat ("" when none is shown)."""
+    for item in driver.find_elements(By.CSS_SELECTOR, "#chats .chat-item"):
+        if chat_name in item.find_element(By.CSS_SELECTOR, ".name").get_attribute("textContent"):
+            badge = item.find_element(By.CSS_SELECTOR, ".unread")
+            return badge.get_attribute("textContent") if badge.is_displayed() else ""
+    return "(no chat)"
+
+
+def send_message(driver: webdriver.Chrome, text: str) -> None:
+    box = element(driver, "#composer-text")
+    box.send_keys(text)
+    driver.find_element(By.CSS_SELECTOR, "#composer button[type=submit]").click()
+
+
+def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
+    """Alice (this page's browser) and Bob (a second browser, its own session and storage) sign
+    up, become friends through the page, and chat live; Bob's unread count moves while the chat
+    is closed; edits and deletes reach the other side."""
+    problems: List[str] = []
+    suffix = secrets.token_hex(3)
+    a, b = f"alice{suffix}", f"bob{suffix}"
+    bob = new_driver()
+    try:
+        console_errors(bob)
+        requested_urls(bob)
+        sign_up(alice, base_url, a)
+        sign_up(bob, base_url, b)
+
+        # Alice finds Bob and invites him; Bob sees the invitation and accepts it.
+        element(alice, "#search-phrase").send_keys(b)
+        alice.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
+        with_text(alice, "#search-results .person .name", b, "Alice finds Bob")
+        element(alice, "#search-results .person .invite", "Alice's invite button").click()
+        element(alice, "#search-results .invited", "Alice's invitation is sent")
+        element(bob, "#invitations-refresh").click()
+        with_text(bob, "#invitations .invitation .name", a, "Bob sees Alice's invitation")
+        element(bob, "#invitations .invitation .accept").click()
+
+        # Both have their private chat, named after the other, without reloading.
+        chat_item(bob, a, "Bob's chat with Alice is listed").click()
+        chat_item(alice, b, "Alice's chat with Bob is listed (a live chat event)").click()
+        with_text(alice, "#chat-title", b, "Alice's open chat is titled Bob")
+        with_text(bob, "#chat-title", a, "Bob's open chat is titled Alice")
+
+        # Each sends; the other sees it live. Markup in a message stays text.
+        hello = "Hello Bob <b>bold?</b> & <img src=x>"
+        send_message(alice, hello)
+        with_text(bob, "#messages .message .text", hello, "Bob sees Alice's message live, as typed")
+        if bob.find_elements(By.CSS_SELECTOR, "#messages b, #messages img"):
+            problems.append("a message's markup became HTML in Bob's window")
+        with_text(alice, "#messages .message.mine:not(.pending) .text", hello, "Alice's message is acknowledged")
+
+        element(bob, "#composer-text").send_keys("Hi")
+        with_text(alice, "#typing", f"{b} is typing", "Alice sees Bob typing")
+        element(bob, "#composer-text").send_keys(" Alice!")
+        bob.find_element(By.CSS_SELECTOR, "#composer button[type=submit]").click()
+        with_text(alice, "#messages .message .text", "Hi Alice!", "Alice sees Bob's reply live")
+        wait_for(alice, "Bob's typing notice goes once his message came", lambda d: "typing" not in d.find_element(By.ID, "typing").text)
+
+        # Alice closes the chat: Bob's next messages count as unread for her, live.
+        element(alice, "#chat-close").click()
+        element(alice, "#no-chat", "Alice's chat is closed")
+        send_message(bob, "Are you there?")
+        wait_for(alice, "Alice's unread count for Bob's chat is 1", lambda d: unread_badge(d, b) == "1")
+        send_message(bob, "Still there?")
+        wait_for(alice, "Alice's unread count for Bob's chat is 2", lambda d: unread_badge(d, b) == "2")
+        if unread_badge(bob, a) != "":
+            problems.append(f"Bob, with the chat open, shows an unread count: {unread_badge(bob, a)!r}")
+        chat_item(alice, b, "Alice's chat with Bob").click()
+        with_text(alice, "#messages .message .text", "Still there?", "Alice sees the messages she missed (history)")
+        wait_for(alice, "opening the chat clears Alice's unread count", lambda d: unread_badge(d, b) == "")
+
+        # Alice edits her message and Bob deletes his first: each sees the other's change live.
+        mine = with_text(alice, "#messages .message.mine", hello, "Alice's own message")
+        mine.find_element(By.CSS_SELECTOR, ".edit").click()
+        edit = element(alice, "#messages .message.mine .edit-text")
+        edit.clear()
+        edit.send_keys("Hello Bob (edited by Alice)")
+        alice.find_element(By.CSS_SELECTOR, "#messages .message.mine .edit-box button[type=submit]").click()
+        with_text(bob, "#messages .message .text", "Hello Bob (edited by Alice)", "Bob sees Alice's edit live")
+        with_text(bob, "#messages .message .edited", "(edited)", "Bob sees that it was edited")
+        theirs = with_text(bob, "#messages .message.mine", "Are you there?", "Bob's own message")
+        theirs.find_element(By.CSS_SELECTOR, ".delete").click()
+        with_text(alice, "#messages .message.deleted .text", "message deleted", "Alice sees Bob's message deleted live")
+    except StepFailed as failure:
+        problems.append(str(failure))
+    finally:
+        path = os.path.abspath(os.path.join(SCREENSHOTS, "app-bob.png"))
+        if bob.save_screenshot(path):
+            print(f"   screenshot: {path}")
+        else:
+            problems.append(f"the screenshot {path} could not be saved")
+        problems.extend(f"console error (Bob's browser): {line}" for line in console_errors(bob))
+        problems.extend(f"Bob's browser asked for something outside the server: {url}" for url in foreign(requested_urls(bob), base_url))
+        bob.quit()
+    return problems
 
 
 PAGES = [
@@ -79,6 +239,15 @@ PAGES = [
             (".opblock-summary-path", "/api/chat/mychats/"),
             (".opblock-tag", "sockets"),
         ],
+    ),
+    Page(
+        path="/app/",
+        # Alice's window; Bob's is app-bob.png.
+        name="app-alice",
+        # The script shows the sign-in and sign-up forms once it has run.
+        ready="#auth:not([hidden])",
+        texts=[("#signin-form h2", "Sign in"), ("#signup-form h2", "Sign up")],
+        check=two_people_chat,
     ),
 ]
 
@@ -155,6 +324,8 @@ def main() -> int:
     arguments = parser.parse_args()
     base_url = arguments.base_url.rstrip("/")
     os.makedirs(arguments.screenshots, exist_ok=True)
+    global SCREENSHOTS
+    SCREENSHOTS = arguments.screenshots
 
     pages = [page for page in PAGES if not arguments.only or page.name in arguments.only]
     if not pages:
