@@ -138,6 +138,39 @@ def send_message(driver: webdriver.Chrome, text: str) -> None:
     driver.find_element(By.CSS_SELECTOR, "#composer button[type=submit]").click()
 
 
+# Put in Alice's page before its own script runs (through DevTools, which the page's CSP does not
+# govern): the sockets the app opens are kept in window.__sockets, so the check can drop one, and
+# while window.__offline is true a new socket "fails" at once (closes without connecting), as when
+# the network is gone, without the console error a real failed connection logs.
+SOCKET_SWITCH = """
+(() => {
+  const Real = window.WebSocket;
+  window.__sockets = [];
+  window.__offline = false;
+  function Switchable(url, protocols) {
+    if (window.__offline) {
+      const fake = new EventTarget();
+      fake.readyState = Real.CLOSED;
+      fake.send = () => {};
+      fake.close = () => {};
+      setTimeout(() => fake.dispatchEvent(new Event("close")), 50);
+      return fake;
+    }
+    const socket = new Real(url, protocols);
+    window.__sockets.push(socket);
+    return socket;
+  }
+  Switchable.prototype = Real.prototype;
+  for (const name of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"]) Switchable[name] = Real[name];
+  window.WebSocket = Switchable;
+})();
+"""
+
+
+def count_texts(driver: webdriver.Chrome, selector: str, text: str) -> int:
+    return sum(1 for each in driver.find_elements(By.CSS_SELECTOR, selector) if each.get_attribute("textContent") == text)
+
+
 def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
     """Alice (this page's browser) and Bob (a second browser, its own session and storage) sign
     up, become friends through the page, and chat live; Bob's unread count moves while the chat
@@ -149,6 +182,7 @@ def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
     try:
         console_errors(bob)
         requested_urls(bob)
+        alice.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": SOCKET_SWITCH})
         sign_up(alice, base_url, a)
         sign_up(bob, base_url, b)
 
@@ -208,6 +242,27 @@ def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
         theirs = with_text(bob, "#messages .message.mine", "Are you there?", "Bob's own message")
         theirs.find_element(By.CSS_SELECTOR, ".delete").click()
         with_text(alice, "#messages .message.deleted .text", "message deleted", "Alice sees Bob's message deleted live")
+
+        # Alice's socket drops and stays down a while; Bob writes meanwhile, and so does Alice. Once
+        # back, her page resumes: she sees each of Bob's messages once, and hers goes out once.
+        alice.execute_script("window.__offline = true; window.__sockets[window.__sockets.length - 1].close();")
+        with_text(alice, "#connection", "reconnecting", "Alice's page sees its socket drop")
+        missed = ["While you were away (1)", "While you were away (2)"]
+        for text in missed:
+            send_message(bob, text)
+            with_text(bob, "#messages .message.mine:not(.pending) .text", text, f"Bob's {text!r} is acknowledged")
+        send_message(alice, "Written offline")
+        element(alice, "#messages .message.pending", "Alice's offline message waits, shown as pending")
+        alice.execute_script("window.__offline = false;")
+        element(alice, "#connection.online", "Alice's page reconnects")
+        for text in missed:
+            with_text(alice, "#messages .message .text", text, f"Alice gets {text!r}, missed while offline (resume)")
+        with_text(bob, "#messages .message .text", "Written offline", "Bob gets Alice's offline message once she is back")
+        wait_for(alice, "Alice's offline message is acknowledged", lambda d: not d.find_elements(By.CSS_SELECTOR, "#messages .message.pending"))
+        for driver, who, text in [(alice, "Alice", missed[0]), (alice, "Alice", missed[1]), (bob, "Bob", "Written offline"), (alice, "Alice", "Written offline")]:
+            shown = count_texts(driver, "#messages .message .text", text)
+            if shown != 1:
+                problems.append(f"{who} shows {text!r} {shown} times, not once")
     except StepFailed as failure:
         problems.append(str(failure))
     finally:
