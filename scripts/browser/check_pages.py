@@ -263,6 +263,26 @@ def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
             shown = count_texts(driver, "#messages .message .text", text)
             if shown != 1:
                 problems.append(f"{who} shows {text!r} {shown} times, not once")
+
+        # A reload keeps Alice signed in (the token is in sessionStorage), her chat listed.
+        alice.refresh()
+        element(alice, "#connection.online", "Alice is still signed in after a reload")
+        chat_item(alice, b, "Alice's chat with Bob is listed after a reload")
+
+        # Bob signs out; Alice writes; Bob signs in through the form and sees one unread message.
+        element(bob, "#signout").click()
+        element(bob, "#signin-form", "Bob's page shows the sign-in form once he signs out")
+        chat_item(alice, b, "Alice's chat with Bob").click()
+        send_message(alice, "Bye Bob")
+        with_text(alice, "#messages .message.mine:not(.pending) .text", "Bye Bob", "Alice's 'Bye Bob' is acknowledged")
+        bob.find_element(By.CSS_SELECTOR, "#signin-form input[name=email]").send_keys(f"{b}@example.com")
+        bob.find_element(By.CSS_SELECTOR, "#signin-form input[name=password]").send_keys(PASSWORD)
+        bob.find_element(By.CSS_SELECTOR, "#signin-form button[type=submit]").click()
+        element(bob, "#connection.online", "Bob is signed in again")
+        wait_for(bob, "Bob, signed in again, sees 1 unread message from Alice", lambda d: unread_badge(d, a) == "1")
+        chat_item(bob, a, "Bob's chat with Alice").click()
+        with_text(bob, "#messages .message .text", "Bye Bob", "Bob reads Alice's 'Bye Bob'")
+        wait_for(bob, "opening the chat clears Bob's unread count", lambda d: unread_badge(d, a) == "")
     except StepFailed as failure:
         problems.append(str(failure))
     finally:

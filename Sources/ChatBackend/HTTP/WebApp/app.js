@@ -597,6 +597,7 @@
   }
 
   async function reconnect() {
+    if (!state.token) return;
     // A refused handshake looks like any drop: ask whether the token still holds (a 401 signs out).
     try { await api("GET", "/api/user/currentuser/"); } catch (failure) { if (failure.status === 401) return; }
     connect();
