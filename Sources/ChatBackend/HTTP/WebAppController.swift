@@ -87,7 +87,7 @@ struct WebAppController {
             .xContentTypeOptions: "nosniff",
             HTTPField.Name("Referrer-Policy")!: "no-referrer",
         ]
-        if let presented = request.headers[.ifNoneMatch], APISchemaController.matches(presented, entityTag: asset.entityTag) {
+        if let presented = request.headers[.ifNoneMatch], EntityTag.matches(presented, entityTag: asset.entityTag) {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentType] = asset.contentType
