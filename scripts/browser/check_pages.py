@@ -38,7 +38,7 @@ from selenium.common.exceptions import StaleElementReferenceException, TimeoutEx
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BINARY", "/usr/bin/chromedriver")
@@ -283,6 +283,24 @@ def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
         chat_item(bob, a, "Bob's chat with Alice").click()
         with_text(bob, "#messages .message .text", "Bye Bob", "Bob reads Alice's 'Bye Bob'")
         wait_for(bob, "opening the chat clears Bob's unread count", lambda d: unread_badge(d, a) == "")
+
+        # Alice makes a group and adds Bob; it appears in Bob's list live; his message there is
+        # named after him in Alice's window; he leaves and it goes from his list.
+        team = f"Team {suffix}"
+        element(alice, "#group-name").send_keys(team)
+        alice.find_element(By.CSS_SELECTOR, "#group-form button[type=submit]").click()
+        with_text(alice, "#chat-title", team, "Alice's new group is open")
+        with_text(alice, "#member-select option", b, "Alice can add Bob to the group")
+        Select(alice.find_element(By.ID, "member-select")).select_by_visible_text(b)
+        alice.find_element(By.CSS_SELECTOR, "#member-form button[type=submit]").click()
+        chat_item(bob, team, "the group appears in Bob's list once Alice adds him").click()
+        with_text(bob, "#chat-title", team, "Bob's open chat is the group")
+        send_message(bob, "Hi team")
+        with_text(alice, "#messages .message .text", "Hi team", "Alice sees Bob's message in the group")
+        with_text(alice, "#messages .message .author", b, "Bob's group message is named after him in Alice's window")
+        element(bob, "#chat-leave").click()
+        element(bob, "#no-chat", "Bob's group closes once he leaves")
+        wait_for(bob, "the group goes from Bob's list", lambda d: unread_badge(d, team) == "(no chat)")
     except StepFailed as failure:
         problems.append(str(failure))
     finally:

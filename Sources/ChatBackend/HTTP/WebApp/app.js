@@ -264,6 +264,58 @@
 
   $("invitations-refresh").addEventListener("click", loadInvitations);
 
+  // ---- groups ---------------------------------------------------------------------------------
+
+  formHandler($("group-form"), "group-error", async (data) => {
+    const { json } = await api("POST", "/api/chat/mychats/groups/", { name: String(data.get("name")).trim() });
+    $("group-name").value = "";
+    const chat = await addChat(json);
+    if (chat.seen === null) chat.seen = chat.lastSeq;
+    openChat(chat.uuid);
+  });
+
+  /// The group form of the open chat: the caller's friends who are not in it yet.
+  async function showMemberForm(chat) {
+    const form = $("member-form");
+    form.hidden = !chat.isGroup;
+    if (!chat.isGroup) return;
+    const select = $("member-select");
+    clear(select);
+    let friends = [];
+    try {
+      const { json } = await api("GET", "/api/user/friends/?limit=100");
+      friends = json ? json.results : [];
+    } catch (failure) {
+      return;
+    }
+    const members = new Set(Array.from(chat.participants.values(), (person) => person.uuid));
+    for (const friend of friends) {
+      if (members.has(friend.uuid)) continue;
+      const option = element("option", null, friend.username);
+      option.value = friend.uuid;
+      select.appendChild(option);
+    }
+    form.querySelector("button[type=submit]").disabled = select.options.length === 0;
+  }
+
+  formHandler($("member-form"), "chat-error", async (data) => {
+    const chat = state.chats.get(state.open);
+    if (!chat || !data.get("user")) return;
+    await api("POST", "/api/chat/" + chat.uuid + "/", { user_uuid: data.get("user") });
+    await loadParticipants(chat);
+    showMemberForm(chat);
+  });
+
+  $("chat-leave").addEventListener("click", async () => {
+    const chat = state.chats.get(state.open);
+    if (!chat) return;
+    try {
+      await api("POST", "/api/chat/" + chat.uuid + "/leave/");
+    } catch (failure) {
+      $("chat-error").textContent = failure.message;
+    }
+  });
+
   // ---- chats ----------------------------------------------------------------------------------
 
   // A chat: {uuid, name, isGroup, title, lastSeq, readSeq, unread, lastMessage, lastActivity,
@@ -316,6 +368,13 @@
     }
   }
 
+  /// Someone joined since the participants were read: read them again, and name their messages.
+  async function renameAuthors(chat) {
+    await loadParticipants(chat);
+    if (state.open !== chat.uuid) return;
+    for (const author of $("messages").querySelectorAll(".author")) author.textContent = authorName(chat, Number(author.dataset.author));
+  }
+
   function sortedChats() {
     return Array.from(state.chats.values()).sort((a, b) => String(b.lastActivity || "").localeCompare(String(a.lastActivity || "")));
   }
@@ -358,6 +417,8 @@
     $("chat").hidden = false;
     $("chat-title").textContent = chat.title;
     $("typing").textContent = "";
+    $("chat-error").textContent = "";
+    showMemberForm(chat);
     clear($("messages"));
     chat.messages.clear();
     chat.oldest = null;
@@ -406,7 +467,9 @@
     if (message.seq !== undefined) item.dataset.seq = String(message.seq);
     if (message.id !== undefined) item.dataset.id = String(message.id);
     const meta = element("div", "meta");
-    meta.appendChild(element("span", "author", authorName(chat, message.author_id)));
+    const author = element("span", "author", authorName(chat, message.author_id));
+    author.dataset.author = String(message.author_id);
+    meta.appendChild(author);
     meta.appendChild(element("time", "time", shortTime(message.time_stamp)));
     meta.appendChild(element("span", "edited", ""));
     item.appendChild(meta);
@@ -652,6 +715,7 @@
       if (message.author === state.me.uuid) chat.readSeq = Math.max(chat.readSeq, message.seq);
     }
     clearTyping(chat, message.author);
+    if (!chat.participants.has(message.author_id)) renameAuthors(chat);
     showMessage(chat, message);
     markRead(chat);
     renderChats();
@@ -717,7 +781,11 @@
     }
     const chat = await addChat(frame.chat);
     if (chat.seen === null) chat.seen = chat.lastSeq;
-    if (state.open === chat.uuid) $("chat-title").textContent = chat.title;
+    if (state.open === chat.uuid) {
+      $("chat-title").textContent = chat.title;
+      renameAuthors(chat);
+      showMemberForm(chat);
+    }
   }
 
   function onPresence(frame) {
