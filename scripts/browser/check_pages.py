@@ -301,6 +301,9 @@ def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
         element(bob, "#chat-leave").click()
         element(bob, "#no-chat", "Bob's group closes once he leaves")
         wait_for(bob, "the group goes from Bob's list", lambda d: unread_badge(d, team) == "(no chat)")
+        with_text(alice, "#member-select option", b, "Alice may add Bob again once he left")
+        if not any(b in each.get_attribute("textContent") for each in alice.find_elements(By.CSS_SELECTOR, "#messages .message .author")):
+            problems.append("once Bob left, his group message is no longer named after him in Alice's window")
     except StepFailed as failure:
         problems.append(str(failure))
     finally:

@@ -288,7 +288,7 @@
     } catch (failure) {
       return;
     }
-    const members = new Set(Array.from(chat.participants.values(), (person) => person.uuid));
+    const members = chat.members || new Set();
     for (const friend of friends) {
       if (members.has(friend.uuid)) continue;
       const option = element("option", null, friend.username);
@@ -319,7 +319,7 @@
   // ---- chats ----------------------------------------------------------------------------------
 
   // A chat: {uuid, name, isGroup, title, lastSeq, readSeq, unread, lastMessage, lastActivity,
-  //          participants: Map(author id -> user), seen (highest seq received on a socket),
+  //          participants: Map(author id -> user, former members too), members: Set(user uuid), seen (highest seq received on a socket),
   //          messages: Map(seq -> message), oldest (lowest seq shown), more, historyPending,
   //          typing: Map(user uuid -> timer)}
 
@@ -355,7 +355,8 @@
     try {
       const { json } = await api("GET", "/api/chat/" + chat.uuid + "/");
       const people = await Promise.all((json.participants || []).map((url) => api("GET", localPath(url)).then((answer) => answer.json)));
-      chat.participants.clear();
+      // Names by author id stay for those who left: their messages remain.
+      chat.members = new Set(people.map((person) => person.uuid));
       for (const person of people) {
         state.users.set(person.uuid, person);
         chat.participants.set(person.id, person);
