@@ -304,6 +304,9 @@ def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
         with_text(alice, "#member-select option", b, "Alice may add Bob again once he left")
         if not any(b in each.get_attribute("textContent") for each in alice.find_elements(By.CSS_SELECTOR, "#messages .message .author")):
             problems.append("once Bob left, his group message is no longer named after him in Alice's window")
+        # The screenshots show each person's conversation.
+        chat_item(bob, a, "Bob's chat with Alice").click()
+        with_text(bob, "#messages .message .text", "Bye Bob", "Bob's chat with Alice, open again")
     except StepFailed as failure:
         problems.append(str(failure))
     finally:
