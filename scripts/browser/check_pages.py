@@ -25,6 +25,7 @@ import json
 import os
 import secrets
 import sys
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Tuple
 from urllib.parse import urlsplit
@@ -304,9 +305,36 @@ def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
         with_text(alice, "#member-select option", b, "Alice may add Bob again once he left")
         if not any(b in each.get_attribute("textContent") for each in alice.find_elements(By.CSS_SELECTOR, "#messages .message .author")):
             problems.append("once Bob left, his group message is no longer named after him in Alice's window")
-        # The screenshots show each person's conversation.
+        # Scroll-back: Alice writes 40 messages over REST (with her page's key) while Bob's chat
+        # with her is closed; opening it shows the newest page, scrolling up brings the older ones
+        # (history with before_seq), each once and in order.
+        chat_uuid = chat_item(bob, a, "Bob's chat with Alice").find_element(By.XPATH, "..").get_attribute("data-chat")
+        token = alice.execute_script("return sessionStorage.getItem('chat-token')")
+        older = [f"Older message {number:02d}" for number in range(1, 41)]
+        for number, text in enumerate(older, 1):
+            post = urllib.request.Request(
+                f"{base_url}/api/chat/{chat_uuid}/messages/",
+                data=json.dumps({"message": text, "client_id": f"scroll-{suffix}-{number}"}).encode(),
+                headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+                method="POST",
+            )
+            with urllib.request.urlopen(post, timeout=STEP_TIMEOUT_SECONDS) as answer:
+                if answer.status != 201:
+                    raise StepFailed(f"sending {text!r} over REST answered {answer.status}")
+        wait_for(bob, "Bob's unread count is 40 after Alice's 40 messages", lambda d: unread_badge(d, a) == "40")
         chat_item(bob, a, "Bob's chat with Alice").click()
-        with_text(bob, "#messages .message .text", "Bye Bob", "Bob's chat with Alice, open again")
+        with_text(bob, "#messages .message .text", older[-1], "Bob sees the newest of the 40")
+
+        def scrolled_back(driver):
+            driver.execute_script("document.getElementById('messages-scroll').scrollTop = 0;")
+            return count_texts(driver, "#messages .message .text", older[0]) > 0
+
+        wait_for(bob, "scrolling up brings Bob the oldest of the 40 (history with before_seq)", scrolled_back)
+        shown = [each.get_attribute("textContent") for each in bob.find_elements(By.CSS_SELECTOR, "#messages .message .text")]
+        if [text for text in shown if text.startswith("Older message")] != older:
+            problems.append(f"Bob's scroll-back does not show the 40 messages once each in order: {shown}")
+        if shown.index(older[0]) == 0 or "Bye Bob" not in shown[: shown.index(older[0])]:
+            problems.append(f"the messages before the 40 are not above them after scrolling back: {shown[:5]}")
     except StepFailed as failure:
         problems.append(str(failure))
     finally:
