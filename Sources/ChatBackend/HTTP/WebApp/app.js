@@ -161,7 +161,7 @@
       const submit = form.querySelector("button[type=submit]");
       submit.disabled = true;
       try {
-        await work(new FormData(form));
+        await work(new FormData(form), form);
       } catch (failure) {
         error.textContent = failure.message;
       } finally {
@@ -175,17 +175,17 @@
     await signedIn(json.key);
   });
 
-  formHandler($("signup-form"), "signup-error", async (data) => {
+  formHandler($("signup-form"), "signup-error", async (data, form) => {
     const body = { email: data.get("email"), password1: data.get("password1"), password2: data.get("password2") };
     if (data.get("username")) body.username = data.get("username");
     const { json } = await api("POST", "/api/rest-auth/registration/", body);
-    try {
-      await signedIn(json.key);
-    } catch (failure) {
-      // A server that asks for a confirmed e-mail first refuses the new key until then.
-      $("signup-note").textContent = "Account created: confirm your e-mail with the link sent to it, then sign in.";
-      showAuth();
+    if (!json || !json.key) {
+      // A server that requires a confirmed e-mail (REQUIRE_EMAIL_VERIFICATION) gives no key yet.
+      $("signup-note").textContent = (json && json.detail ? json.detail + " " : "") + "Confirm your e-mail with the link sent to it, then sign in.";
+      form.reset();
+      return;
     }
+    await signedIn(json.key);
   });
 
   $("signout").addEventListener("click", signOut);
@@ -325,7 +325,8 @@
 
   async function loadChats() {
     const { json } = await api("GET", "/api/chat/mychats/?limit=100");
-    for (const chat of json ? json.results : []) await addChat(chat);
+    // Each chat's participants are read at once, not one chat after another.
+    await Promise.all((json ? json.results : []).map(addChat));
     renderChats();
   }
 
