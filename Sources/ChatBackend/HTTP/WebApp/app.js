@@ -694,7 +694,10 @@
     setConnection("online", true);
     // Sends that were not acknowledged go again with the same client_id: the server stores each once.
     for (const [clientID, pending] of state.pending) send({ command: "send", chat: pending.chat, client_id: clientID, message: pending.text });
-    if (unknown) await loadChats();
+    if (unknown) {
+      await loadChats();
+      for (const chat of state.chats.values()) if (chat.seen === null) chat.seen = chat.lastSeq;
+    }
     renderChats();
     const open = state.chats.get(state.open);
     if (open) {
@@ -709,10 +712,13 @@
     const message = frame.message;
     if (message.client_id && message.author === state.me.uuid) settle(message.client_id);
     chat.seen = Math.max(chat.seen || 0, message.seq);
-    if (message.seq > chat.lastSeq) {
-      chat.lastSeq = message.seq;
+    // A replayed message (resume) is already counted in hello's unread, but may be the newest.
+    if (message.seq >= chat.lastSeq) {
       chat.lastMessage = message.content;
       chat.lastActivity = new Date().toISOString();
+    }
+    if (message.seq > chat.lastSeq) {
+      chat.lastSeq = message.seq;
       if (message.author !== state.me.uuid && state.open !== chat.uuid) chat.unread += 1;
       if (message.author === state.me.uuid) chat.readSeq = Math.max(chat.readSeq, message.seq);
     }
