@@ -70,8 +70,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            // Swagger UI's files (and licence), served by the docs page: the folder is copied as it is.
-            resources: [.copy("APISchema/openapi.yaml"), .copy("APISchema/asyncapi.yaml"), .copy("APISchema/SwaggerUI")]
+            // Swagger UI's files (and licence), served by the docs page, and the web app's files
+            // (`/app/`): the folders are copied as they are.
+            resources: [.copy("APISchema/openapi.yaml"), .copy("APISchema/asyncapi.yaml"), .copy("APISchema/SwaggerUI"), .copy("HTTP/WebApp")]
         ),
         .target(
             name: "ChatSimulator",

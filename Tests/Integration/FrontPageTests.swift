@@ -11,7 +11,7 @@ struct FrontPageTests {
             #expect(page.status == .ok)
             #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
             #expect(page.headers[.cacheControl] == "no-cache")
-            for link in ["href=\"/apischema/\"", "href=\"/app/\"", "href=\"/healthz\"", "href=\"/readyz\"", "chat-server", "coming"] {
+            for link in ["href=\"/apischema/\"", "href=\"/app/\"", "href=\"/healthz\"", "href=\"/readyz\"", "chat-server"] {
                 #expect(page.body.contains(link), "the page has \(link)")
             }
             #expect(!page.body.contains("http://") && !page.body.contains("https://") && !page.body.contains("<script"), "nothing from elsewhere")

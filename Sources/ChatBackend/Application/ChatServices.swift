@@ -52,6 +52,7 @@ struct ChatServices: Sendable {
         SocketController(authenticator: authenticator, store: store, makeSession: makeSocketSession, makeUserSession: makeUserSocketSession)
             .addRoutes(to: router)
         FrontPageController().addRoutes(to: router)
+        WebAppController().addRoutes(to: router)
         HealthController(store: store, channelLayer: channelLayer).addRoutes(to: router)
         APISchemaController().addRoutes(to: router.group("apischema"))
         MetricsController(registry: metrics.registry, token: metricsToken).addRoutes(to: router)

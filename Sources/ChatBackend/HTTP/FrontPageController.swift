@@ -46,7 +46,7 @@ struct FrontPageController {
         <ul>
         <li><a href="/apischema/">API documentation</a>: the contract, every route and socket frame
         (also as <a href="/apischema/openapi.yaml">OpenAPI YAML</a> and <a href="/apischema/openapi.json">JSON</a>)</li>
-        <li><a href="/app/">Web app</a> (coming)</li>
+        <li><a href="/app/">Web app</a>: sign up or in, and chat</li>
         <li><a href="/healthz">/healthz</a>: the process serves requests</li>
         <li><a href="/readyz">/readyz</a>: this node should get new work</li>
         </ul>
