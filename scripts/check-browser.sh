@@ -23,15 +23,8 @@ screenshots="$scratch/browser"
 work="$(mktemp -d "${TMPDIR:-/tmp}/check-browser.XXXXXX")"
 server_pid=""
 
-stop_server() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$server_pid" 2>/dev/null || true
-    fi
-    if [ -n "$server_pid" ]; then wait "$server_pid" 2>/dev/null || true; fi
-    server_pid=""
-}
+# shellcheck source=lib/server-process.sh
+. scripts/lib/server-process.sh
 cleanup() {
     stop_server
     if [ "${BROWSER_CHECK_KEEP:-0}" = 1 ]; then echo "work folder kept: $work"; else rm -rf "$work"; fi

@@ -32,15 +32,8 @@ failed=0
 say() { printf '\n== %s\n' "$*"; }
 fail() { printf 'FAILED: %s\n' "$*" >&2; failed=1; }
 
-stop_server() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$server_pid" 2>/dev/null || true
-    fi
-    if [ -n "$server_pid" ]; then wait "$server_pid" 2>/dev/null || true; fi
-    server_pid=""
-}
+# shellcheck source=lib/server-process.sh
+. scripts/lib/server-process.sh
 
 cleanup() {
     stop_server
