@@ -64,6 +64,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Break the in-process server on purpose (drop, duplicate or reorder broadcasts) to see the checks fail.")
     var injectFault: FaultyChannelLayer.Fault?
 
+    @Option(help: "Break what the in-process server sends user sockets only (drop or repeat messages, read-back: markers announced back at 0) to see the checks fail.")
+    var injectUserFault: FaultyUserSocketLayer.Fault?
+
     @OptionGroup var options: ServerOptions
 
     func run() async throws {
@@ -71,8 +74,12 @@ struct Run: AsyncParsableCommand {
         let files = try Scenario.files(in: paths)
         guard !files.isEmpty else { throw ValidationError("no .yaml scenario in \(paths.joined(separator: ", "))") }
         print("chat-sim: \(files.count) scenario(s), seed \(seed), server \(options.server ?? "in-process (SQLite)")")
-        if injectFault != nil, options.server != nil { throw ValidationError("--inject-fault works on the in-process server only") }
+        if injectFault != nil || injectUserFault != nil, options.server != nil {
+            throw ValidationError("--inject-fault and --inject-user-fault work on the in-process server only")
+        }
+        if injectFault != nil, injectUserFault != nil { throw ValidationError("inject one fault at a time") }
         var suite = ScenarioSuite(files: files, seed: seed, fault: injectFault)
+        suite.userSocketFault = injectUserFault
         suite.externalGoogle = fakeGooglePort.map { ($0, googleClientID) }
         let results = try await suite.run(serverURLs: options.serverURLs, googleKeys: options.googleKeys) { result in
             let verdict = result.violations.isEmpty ? "ok  " : "FAIL"
@@ -237,3 +244,4 @@ struct LoadWorker: AsyncParsableCommand {
 }
 
 extension FaultyChannelLayer.Fault: ExpressibleByArgument {}
+extension FaultyUserSocketLayer.Fault: ExpressibleByArgument {}

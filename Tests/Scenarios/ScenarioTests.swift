@@ -45,6 +45,24 @@ struct ScenarioTests {
         }
     }
 
+    @Test("a server that breaks what user sockets get fails the run, naming the invariant", arguments: FaultyUserSocketLayer.Fault.allCases)
+    func faultyUserSockets(fault: FaultyUserSocketLayer.Fault) async throws {
+        // Resumes and read markers: the scenarios that exercise what each fault breaks.
+        let name = fault == .markerBack ? "edits-and-reads.yaml" : "resume-mid-burst.yaml"
+        var suite = ScenarioSuite(files: [Self.root.appendingPathComponent("scenarios/\(name)")], seed: 7, storage: try await TestBackend.current.freshStorage())
+        suite.userSocketFault = fault
+        let results = try await suite.run(serverURLs: [], googleKeys: Self.root.appendingPathComponent("google"), report: { _ in })
+        let violations = results.flatMap(\.violations)
+        let kinds = Set(violations.map(\.kind))
+        switch fault {
+        case .dropMessages: #expect(kinds.isSuperset(of: [.lost, .resumeGap, .seqGap]), "\(kinds)")
+        case .repeatMessages: #expect(kinds.isSuperset(of: [.duplicated, .resumeRepeat, .seqRepeat]), "\(kinds)")
+        case .markerBack: #expect(kinds.contains(.markerBack), "\(kinds)")
+        }
+        // Chat sockets got every frame unharmed: only user sockets are named.
+        #expect(violations.filter { $0.kind == .lost || $0.kind == .duplicated }.allSatisfy { $0.client.contains("(user socket") })
+    }
+
     @Test("the same seed gives the same users and messages")
     func replay() async throws {
         let file = Self.root.appendingPathComponent("scenarios/private-chat-lifecycle.yaml")
