@@ -118,6 +118,12 @@ struct Load: AsyncParsableCommand {
             After the last send, every socket gets at most --drain seconds (default 15), together,
             for its last broadcasts; the report then lists every socket the server closed or that
             stalled, with what it missed (such a run fails), and the simulator's own CPU use.
+            --socket user (or `socket: user`) puts each user on one user socket (/ws/) for all their
+            chats, sending with client_ids; --reconnect-every N makes a share of them
+            (--reconnect-share, default 0.5) drop their connection every N seconds and come back with
+            resume, sending again what was not acknowledged. The report then also checks that every
+            send was acknowledged once (a retry with the same ack), stored once, and that every
+            connection saw each chat exactly once in seq order from where it started or resumed.
             --workers N (or `workers:` in the profile) spreads the sockets and the sending over N
             child processes (this executable, `load-worker`), for more load than one process can
             offer; without --server they reach the in-process server over its port. Users of an
@@ -125,7 +131,7 @@ struct Load: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "A load profile (YAML with users, chats, groupSize, rate, rampUp, duration); flags override it.")
+    @Option(help: "A load profile (YAML with users, chats, groupSize, rate, rampUp, duration, socket, reconnectEvery, reconnectShare); flags override it.")
     var profile: String?
 
     @Option(help: "Virtual users.") var users: Int?
@@ -141,6 +147,9 @@ struct Load: AsyncParsableCommand {
 
     @Option(help: "Processes holding the users' sockets (chat-sim load-worker children); default 1, this process.") var workers: Int?
     @Option(help: "Seconds to wait, after the last send, for the last broadcasts on every socket.") var drain: Double = 15
+    @Option(help: "The socket users live on: chat (a chat socket per chat, the default) or user (one /ws/ each, sending with client_ids).") var socket: LoadSocketKind?
+    @Option(help: "With --socket user: seconds between a reconnecting socket's drop-and-resume (0: never).") var reconnectEvery: Double?
+    @Option(help: "With --reconnect-every: the share of user sockets that reconnect (default 0.5).") var reconnectShare: Double?
 
     @Option(help: "Write the JSON report to this file.") var report: String?
     @Option(help: "Fail when the p99 send-to-delivery latency exceeds this many milliseconds.") var maxP99: Double?
@@ -158,6 +167,9 @@ struct Load: AsyncParsableCommand {
         if let rampUp { shape.rampUp = rampUp }
         if let duration { shape.duration = duration }
         if let workers { shape.workers = workers }
+        if let socket { shape.socket = socket }
+        if let reconnectEvery { shape.reconnectEvery = reconnectEvery }
+        if let reconnectShare { shape.reconnectShare = reconnectShare }
         guard drain >= 0, drain <= 3600 else { throw ValidationError("--drain must be between 0 and 3600 seconds") }
         do {
             if let hostile { shape.hostile = try HostileProfile(parsing: hostile) }
@@ -245,3 +257,4 @@ struct LoadWorker: AsyncParsableCommand {
 
 extension FaultyChannelLayer.Fault: ExpressibleByArgument {}
 extension FaultyUserSocketLayer.Fault: ExpressibleByArgument {}
+extension LoadSocketKind: ExpressibleByArgument {}
