@@ -30,8 +30,8 @@ extension ScenarioRunner {
     }
 
     /// Waits until every open socket (of `chat`, or of every chat) has every message it should
-    /// have; and every user socket, for each chat it follows, every message sent since it
-    /// followed the chat and every `seq` up to the newest any client has seen.
+    /// have; and every user socket the answers to its sends, and, for each chat it follows, every
+    /// message sent since it followed the chat and every `seq` up to the newest any client has seen.
     func settle(chat uuid: String?) async {
         // One deadline for all sockets: a server that lost messages costs one timeout, not one per socket.
         let deadline = ContinuousClock.now + environment.settleTimeout
@@ -46,6 +46,15 @@ extension ScenarioRunner {
         }
         let undone = UndoneChanges(recording.changes)
         for (_, open) in userSockets {
+            // Sends in a burst are answered in turn: what comes after waits for their acks.
+            let keys = Set(keyedSends.filter { $0.value.sockets.last == open.logIndex && (uuid == nil || $0.value.chat == uuid) }.keys)
+            _ = await open.socket.wait(timeout: max(deadline - ContinuousClock.now, .zero)) { frames in
+                let answered = Set(frames.compactMap { received -> String? in
+                    guard received.frame["command"] == "ack" || received.frame["command"] == "error" else { return nil }
+                    return received.frame["client_id"]?.stringValue
+                })
+                return keys.isSubset(of: answered)
+            }
             for window in recording.userSockets[open.logIndex].chats where window.until == nil && (uuid == nil || window.chat == uuid) {
                 let chat = window.chat
                 let expected = Set(recording.sends.filter { $0.chat == chat && $0.sequence > window.from }.map(\.content))
@@ -116,8 +125,12 @@ extension ScenarioRunner {
         for (clientID, sent) in keyedSends.sorted(by: { $0.key < $1.key }) where sent.sockets.contains(where: { !final.userSockets[$0].dropped }) {
             let author = username(sent.actor)
             guard !final.acks.contains(where: { $0.client == author && $0.chat == sent.chat && $0.clientID == clientID }) else { continue }
+            // What the server said instead, if anything.
+            let answers = sent.sockets.compactMap { userSocketObjects[$0] }.flatMap(\.received).map(\.frame)
+                .filter { $0["command"] == "error" && $0["client_id"]?.stringValue == clientID }
+            let said = answers.isEmpty ? "no answer came" : "answered " + answers.map(\.serialized).joined(separator: ", ")
             final.contractViolations.append(
-                Violation(kind: .contract, scenario: scenario.name, step: "end", client: author, message: sent.content, detail: "the send with client_id '\(clientID)' was never acknowledged")
+                Violation(kind: .contract, scenario: scenario.name, step: "end", client: author, message: sent.content, detail: "the send with client_id '\(clientID)' was never acknowledged: \(said)")
             )
         }
         return final
