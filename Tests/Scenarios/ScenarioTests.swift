@@ -63,6 +63,23 @@ struct ScenarioTests {
         #expect(violations.filter { $0.kind == .lost || $0.kind == .duplicated }.allSatisfy { $0.client.contains("(user socket") })
     }
 
+    @Test("a server that refuses sends for now (busy) is sent them again with the same client_id, and the run holds")
+    func busyServer() async throws {
+        let keys = Self.root.appendingPathComponent("google")
+        // Eight waiting commands a socket: the scenario's burst of 20 sends overflows it (its chat sockets send 5 at a time).
+        let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: keys) { configuration in
+            configuration.connections.socketPendingCommands = 8
+        }
+        var environment = ScenarioEnvironment(baseURLs: [server.baseURL], seed: 5)
+        environment.google = server.google
+        let scenario = try Scenario.load(Self.root.appendingPathComponent("scenarios/user-socket.yaml"))
+        let result = await ScenarioRunner(scenario: scenario, environment: environment).run()
+        await server.stop()
+        #expect(result.violations.isEmpty, "\(result.violations.prefix(10).map(\.description).joined(separator: "\n"))")
+        let retrySteps = scenario.steps.filter { $0.kind == "retry" }.count
+        #expect(result.recording.retries.count > retrySteps, "sends refused as busy were sent again")
+    }
+
     @Test("the same seed gives the same users and messages")
     func replay() async throws {
         let file = Self.root.appendingPathComponent("scenarios/private-chat-lifecycle.yaml")

@@ -35,6 +35,12 @@ extension ScenarioRunner {
     func settle(chat uuid: String?) async {
         // One deadline for all sockets: a server that lost messages costs one timeout, not one per socket.
         let deadline = ContinuousClock.now + environment.settleTimeout
+        // First the answers to user sockets' sends: a send refused for now is sent again, and only
+        // then can the others get it.
+        for (_, open) in userSockets {
+            let keys = keyedSends.filter { $0.value.sockets.last == open.logIndex && (uuid == nil || $0.value.chat == uuid) }.keys
+            await awaitAnswers(Array(keys), on: open, until: deadline)
+        }
         for (_, open) in sockets {
             let log = recording.sockets[open.logIndex]
             guard uuid == nil || log.chat == uuid else { continue }
@@ -46,15 +52,6 @@ extension ScenarioRunner {
         }
         let undone = UndoneChanges(recording.changes)
         for (_, open) in userSockets {
-            // Sends in a burst are answered in turn: what comes after waits for their acks.
-            let keys = Set(keyedSends.filter { $0.value.sockets.last == open.logIndex && (uuid == nil || $0.value.chat == uuid) }.keys)
-            _ = await open.socket.wait(timeout: max(deadline - ContinuousClock.now, .zero)) { frames in
-                let answered = Set(frames.compactMap { received -> String? in
-                    guard received.frame["command"] == "ack" || received.frame["command"] == "error" else { return nil }
-                    return received.frame["client_id"]?.stringValue
-                })
-                return keys.isSubset(of: answered)
-            }
             for window in recording.userSockets[open.logIndex].chats where window.until == nil && (uuid == nil || window.chat == uuid) {
                 let chat = window.chat
                 let expected = Set(recording.sends.filter { $0.chat == chat && $0.sequence > window.from }.map(\.content))

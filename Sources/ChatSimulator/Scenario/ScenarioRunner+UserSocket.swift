@@ -134,6 +134,64 @@ extension ScenarioRunner {
         return (id, seq)
     }
 
+    /// Waits until each of `clientIDs`, sent on `open`, is answered, or `deadline` passes. An
+    /// answer is an `ack`, or a refusal; a refusal the server says is for now ("the server is
+    /// busy: send it again later", `rate_limited`) is sent again with the same `client_id`, as a
+    /// client does, up to 10 times. Returns the last answer of each (nil: none came).
+    @discardableResult
+    func awaitAnswers(_ clientIDs: [String], on open: OpenUserSocket, until deadline: ContinuousClock.Instant) async -> [String: JSONValue] {
+        let keys = Set(clientIDs)
+        while true {
+            let resent = resentForNow
+            _ = await open.socket.wait(timeout: max(deadline - ContinuousClock.now, .zero)) { frames in
+                var acked: Set<String> = []
+                var refusals: [String: Int] = [:]
+                for received in frames {
+                    guard let key = received.frame["client_id"]?.stringValue, keys.contains(key) else { continue }
+                    if received.frame["command"] == "ack" { acked.insert(key) }
+                    if received.frame["command"] == "error" { refusals[key, default: 0] += 1 }
+                }
+                return keys.allSatisfy { acked.contains($0) || refusals[$0, default: 0] > resent[$0, default: 0] }
+            }
+            var answers: [String: JSONValue] = [:]
+            var refusals: [String: Int] = [:]
+            for received in open.socket.received {
+                guard let key = received.frame["client_id"]?.stringValue, keys.contains(key) else { continue }
+                let command = received.frame["command"]
+                guard command == "ack" || command == "error" else { continue }
+                if command == "error" { refusals[key, default: 0] += 1 }
+                if answers[key]?["command"] != "ack" { answers[key] = received.frame }
+            }
+            let again = keys.sorted().filter { key in
+                guard let answer = answers[key], answer["command"] == "error", refusals[key, default: 0] > resentForNow[key, default: 0],
+                    resentForNow[key, default: 0] < 10, let reason = answer["error"]?.stringValue
+                else { return false }
+                return reason.contains("again") || reason == "rate_limited"
+            }
+            guard !again.isEmpty, ContinuousClock.now < deadline else { return answers }
+            try? await Task.sleep(for: .milliseconds(50))
+            for key in again {
+                guard let sent = keyedSends[key] else { continue }
+                resentForNow[key, default: 0] += 1
+                sequence += 1
+                recording.retries.append(
+                    RetryLog(sequence: sequence, step: currentStep, client: username(sent.actor), chat: sent.chat, clientID: key, content: sent.content)
+                )
+                keyedSends[key]?.sockets.append(open.logIndex)
+                open.socket.send(chat: sent.chat, clientID: key, message: sent.content)
+            }
+        }
+    }
+
+    /// Whether an ack of `clientID` has come yet (over REST, or on any user socket of its author).
+    func hasAck(of clientID: String) -> Bool {
+        guard let sent = keyedSends[clientID] else { return false }
+        if recording.acks.contains(where: { $0.clientID == clientID && $0.chat == sent.chat && $0.client == username(sent.actor) }) { return true }
+        return sent.sockets.compactMap { userSocketObjects[$0] }.contains { socket in
+            socket.received.contains { $0.frame["command"] == "ack" && $0.frame["client_id"]?.stringValue == clientID }
+        }
+    }
+
     /// Records the ack a REST send answered.
     func recordRESTAck(_ response: APIResponse, actor: String, chat: String, clientID: String) {
         guard let id = response.body?["id"]?.intValue, let seq = response.body?["seq"]?.intValue else { return }

@@ -58,6 +58,8 @@ public actor ScenarioRunner {
     var members: [String: Set<String>] = [:]
     /// The furthest read marker each `actor/chat` asked for.
     var askedMarkers: [String: Int64] = [:]
+    /// How many times each `client_id` was sent again after a refusal for now ("busy").
+    var resentForNow: [String: Int] = [:]
     /// When each `actor/chat` last sent `typing` (the server may drop repeats within 2 s).
     var lastTyping: [String: ContinuousClock.Instant] = [:]
     var recording: Recording

@@ -43,12 +43,9 @@ extension SendStep {
             case .socket:
                 let open = try runner.userSocket(of: actor), socket = open.socket
                 runner.keyedSends[clientID]?.sockets.append(open.logIndex)
-                let before = socket.count
                 socket.send(chat: uuid, clientID: clientID, message: content)
                 guard wait ?? true else { continue }
-                let answer = await socket.next(after: before, timeout: runner.environment.settleTimeout) { frame in
-                    (frame["command"] == "ack" || frame["command"] == "error") && frame["client_id"]?.stringValue == clientID
-                }
+                let answer = await runner.awaitAnswers([clientID], on: open, until: .now + runner.environment.settleTimeout)[clientID]
                 if answer?["command"] != "ack" { runner.contract(client: person.username, "no ack answered send \(clientID): \(answer?.serialized ?? "nothing came")") }
             case .rest:
                 let response = try await person.client.request(
@@ -62,7 +59,9 @@ extension SendStep {
 }
 
 /// `retry`: `actor` sends again with the `client_id` of an earlier send on `chat` (its text, or
-/// `text`): the server must answer with the first send's ack and store nothing new.
+/// `text`): the server must answer with the first send's ack and store nothing new. Over REST the
+/// answer is 200; 201 only while the first send is not yet acknowledged (the two raced, and the
+/// retry stored the message: the first send must then get the same ack).
 public struct RetryStep: Sendable, Decodable {
     public let actor, chat: String
     /// The `client_id` of the send to retry (as the file spells the field).
@@ -88,15 +87,19 @@ public struct RetryStep: Sendable, Decodable {
             runner.keyedSends[client_id]?.sockets.append(open.logIndex)
             let before = socket.count
             socket.send(chat: uuid, clientID: client_id, message: content)
-            let answer = await socket.next(after: before, timeout: runner.environment.settleTimeout) { frame in
+            // This retry's own answer: an ack (or, refused for now, sent again until acknowledged).
+            _ = await socket.next(after: before, timeout: runner.environment.settleTimeout) { frame in
                 (frame["command"] == "ack" || frame["command"] == "error") && frame["client_id"]?.stringValue == client_id
             }
+            let answer = await runner.awaitAnswers([client_id], on: open, until: .now + runner.environment.settleTimeout)[client_id]
             if answer?["command"] != "ack" { runner.contract(client: person.username, "no ack answered the retry of \(client_id): \(answer?.serialized ?? "nothing came")") }
         case .rest:
+            // A retry racing its first send (not yet acknowledged) may be the one that stores it.
+            let racing = !runner.hasAck(of: client_id)
             let response = try await person.client.request(
                 .POST, "/api/chat/\(uuid)/messages/", json: ["message": .string(content), "client_id": .string(client_id)]
             )
-            runner.expect(response, 200, client: person.username, fields: ScenarioRunner.ackFields)
+            runner.expect(response, racing && response.status == 201 ? 201 : 200, client: person.username, fields: ScenarioRunner.ackFields)
             runner.recordRESTAck(response, actor: actor, chat: uuid, clientID: client_id)
         }
     }
