@@ -32,7 +32,7 @@ public struct LoadProfile: Sendable, Codable {
     /// With user sockets: every this many seconds, each reconnecting socket loses its connection
     /// and comes back with `resume` (sending again what was not acknowledged). 0: never.
     public var reconnectEvery = 0.0
-    /// The share of the user sockets that reconnect (chosen by the seed).
+    /// The share of the user sockets that reconnect (chosen by the seed; at least one).
     public var reconnectShare = 0.5
 
     public init() {}

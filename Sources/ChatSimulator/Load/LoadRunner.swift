@@ -314,15 +314,18 @@ public struct LoadRunner: Sendable {
 
     // MARK: User sockets
 
-    /// Which user sockets drop and resume, and when: a seeded share of them, each every
-    /// `reconnectEvery` seconds from a seeded offset, while messages go out.
+    /// Which user sockets drop and resume, and when: a seeded share of them (at least one when
+    /// the share is above 0, so a small run reconnects too), each every `reconnectEvery` seconds
+    /// from a seeded offset, while messages go out.
     private func planReconnects(opened: [Int], random: inout SeededRandom) -> [PlannedReconnect] {
-        guard profile.socket == .user, profile.reconnectEvery > 0 else { return [] }
+        guard profile.socket == .user, profile.reconnectEvery > 0, profile.reconnectShare > 0 else { return [] }
+        let drawn = opened.map { socket in
+            (socket: socket, draw: Double(random.next() % 1_000_000) / 1_000_000, offset: Double(random.next() % 1_000_000) / 1_000_000 * profile.reconnectEvery)
+        }
+        var chosen = drawn.filter { $0.draw < profile.reconnectShare }
+        if chosen.isEmpty, let first = drawn.min(by: { $0.draw < $1.draw }) { chosen = [first] }
         var plan: [PlannedReconnect] = []
-        for socket in opened {
-            let draw = Double(random.next() % 1_000_000) / 1_000_000
-            let offset = Double(random.next() % 1_000_000) / 1_000_000 * profile.reconnectEvery
-            guard draw < profile.reconnectShare else { continue }
+        for (socket, _, offset) in chosen {
             for time in stride(from: offset, to: profile.duration, by: profile.reconnectEvery) { plan.append(PlannedReconnect(socket: socket, at: time)) }
         }
         return plan.sorted { $0.at < $1.at }
