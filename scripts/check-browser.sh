@@ -58,7 +58,12 @@ echo "listening on $base"
 
 echo "== the pages in headless Chromium"
 failed=0
-"$python" scripts/browser/check_pages.py --base-url "$base" --screenshots "$screenshots" "$@" || failed=1
+"$python" scripts/browser/check_pages.py --base-url "$base" --screenshots "$screenshots" --skip load-report "$@" || failed=1
+
+echo "== a load report (chat-sim load --report-html, on its in-process server) in headless Chromium"
+"$(dirname "$server_binary")/chat-sim" load --users 6 --chats 2 --group-size 3 --rate 20 --ramp-up 0.5 \
+    --duration 2 --report-html "$work/load-report.html" >"$work/load.log" 2>&1 || { cat "$work/load.log" >&2; failed=1; }
+"$python" scripts/browser/check_pages.py --base-url "file://$work" --screenshots "$screenshots" --only load-report || failed=1
 
 kill -0 "$server_pid" 2>/dev/null || { echo "FAILED: the server died during the run" >&2; failed=1; }
 if grep -E "unexpected error|Fatal error|runtime failure|Crash" "$work/server.log"; then
