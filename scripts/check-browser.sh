@@ -37,24 +37,7 @@ trap cleanup EXIT
 }
 
 echo "== building and starting chat-server"
-swift build --scratch-path "$scratch" --build-tests
-server_binary="$(swift build --scratch-path "$scratch" --build-tests --show-bin-path)/chat-server"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-base="http://127.0.0.1:$port"
-DATABASE_URL="sqlite:///$work/chat.sqlite3" BCRYPT_COST=4 LOG_LEVEL=notice \
-    "$server_binary" --hostname 127.0.0.1 --port "$port" >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 300); do
-    grep -q "listening on" "$work/server.log" && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if ! grep -q "listening on" "$work/server.log"; then
-    cat "$work/server.log" >&2
-    echo "FAILED: the server did not start" >&2
-    exit 1
-fi
-echo "listening on $base"
+start_server
 
 echo "== the pages in headless Chromium"
 failed=0

@@ -53,24 +53,7 @@ fi
 # 2. The server.
 say "building and starting chat-server"
 # Built as `swift test` builds (testing enabled), so after the suites nothing is compiled again.
-swift build --scratch-path "$scratch" --build-tests
-server_binary="$(swift build --scratch-path "$scratch" --build-tests --show-bin-path)/chat-server"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-base="http://127.0.0.1:$port"
-DATABASE_URL="sqlite:///$work/chat.sqlite3" BCRYPT_COST=4 RATE_LIMITS=off METRICS_TOKEN=openapi-check-metrics LOG_LEVEL=notice \
-    "$server_binary" --hostname 127.0.0.1 --port "$port" >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 300); do
-    grep -q "listening on" "$work/server.log" && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if ! grep -q "listening on" "$work/server.log"; then
-    cat "$work/server.log" >&2
-    fail "the server did not start"
-    exit 1
-fi
-echo "listening on $base"
+start_server RATE_LIMITS=off METRICS_TOKEN=openapi-check-metrics
 
 # 3. Users: alice is the fuzzing identity; bob is her friend, in a private chat and a group with her;
 #    carol's invitation to alice stays pending; dave's token is the one logging out revokes.

@@ -29,30 +29,9 @@ struct APISchemaController {
     /// One of Swagger UI's files. Cached for a day, then revalidated by its entity tag (a 304 costs
     /// a few bytes); the page's `?v=` query changes with the release, so an upgrade need not wait.
     @Sendable func swaggerUI(_ request: Request, context: ChatRequestContext) async throws -> Response {
-        guard let name = context.parameters.get("file"), SwaggerUIAssets.mediaTypes[name] != nil else {
-            throw APIError.notFound
-        }
-        let asset: SwaggerUIAssets.Asset
-        switch SwaggerUIAssets.assets {
-        case .success(let assets):
-            guard let found = assets[name] else { throw APIError.notFound }
-            asset = found
-        case .failure(let error):
-            context.logger.error("Swagger UI's files cannot be served", metadata: ["error": "\(error)"])
-            throw APIError.detail(.internalServerError, "A server error occurred.")
-        }
-        var headers: HTTPFields = [.cacheControl: "public, max-age=86400", .eTag: asset.entityTag]
-        if let presented = request.headers[.ifNoneMatch], Self.matches(presented, entityTag: asset.entityTag) {
-            return Response(status: .notModified, headers: headers)
-        }
-        headers[.contentType] = asset.contentType
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: asset.body))
-    }
-
-    /// Whether an `If-None-Match` value names `entityTag` (or is `*`); weak comparison, as RFC 9110
-    /// asks for this header, so a `W/` prefix a proxy added still matches.
-    static func matches(_ ifNoneMatch: String, entityTag: String) -> Bool {
-        EntityTag.matches(ifNoneMatch, entityTag: entityTag)
+        try SwaggerUIAssets.files.response(
+            for: context.parameters.get("file"), request: request, headers: [.cacheControl: "public, max-age=86400"], logger: context.logger
+        )
     }
 
     /// The document as JSON.

@@ -1,5 +1,3 @@
-import Crypto
-import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -24,73 +22,28 @@ struct WebAppController {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; "
         + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-    /// The files served, by name, with their media types (RFC 9239 names JavaScript `text/javascript`).
-    static let mediaTypes: [String: String] = [
+    /// The app's files (`WebApp/`), read once.
+    static let files = BundledFiles(folder: "WebApp", mediaTypes: [
         "index.html": "text/html; charset=utf-8",
         "app.js": "text/javascript; charset=utf-8",
         "app.css": "text/css; charset=utf-8",
+    ])
+
+    /// What every `/app/` answer carries: revalidated each time, and the policies.
+    static let headers: HTTPFields = [
+        .cacheControl: "no-cache",
+        .contentSecurityPolicy: contentSecurityPolicy,
+        .xContentTypeOptions: "nosniff",
+        HTTPField.Name("Referrer-Policy")!: "no-referrer",
     ]
-
-    /// One file as served: its bytes, media type and a strong entity tag of its contents.
-    struct Asset: Sendable {
-        let body: ByteBuffer
-        let contentType: String
-        let entityTag: String
-    }
-
-    /// Every file of ``mediaTypes``, read from the resource bundle once. A missing resource is kept
-    /// as the failure rather than trapped, so the server still serves everything else (and
-    /// `WebAppTests` catches it first).
-    static let assets: Result<[String: Asset], any Error> = Result {
-        var assets: [String: Asset] = [:]
-        for (name, contentType) in mediaTypes {
-            let file = URL(fileURLWithPath: name)
-            guard let url = Bundle.module.url(
-                forResource: file.deletingPathExtension().lastPathComponent,
-                withExtension: file.pathExtension,
-                subdirectory: "WebApp"
-            ) else {
-                throw ConfigurationError("the resource WebApp/\(name) is missing from ChatBackend's bundle")
-            }
-            let data = try Data(contentsOf: url)
-            let digest = SHA256.hash(data: data).prefix(16).map { String(format: "%02x", $0) }.joined()
-            assets[name] = Asset(body: ByteBuffer(bytes: data), contentType: contentType, entityTag: "\"\(digest)\"")
-        }
-        return assets
-    }
 
     /// The app's page.
     @Sendable func page(_ request: Request, context: ChatRequestContext) async throws -> Response {
-        try Self.serve("index.html", request: request, context: context)
+        try Self.files.response(for: "index.html", request: request, headers: Self.headers, logger: context.logger)
     }
 
     /// One of the app's files, by name; any other name is a 404.
     @Sendable func file(_ request: Request, context: ChatRequestContext) async throws -> Response {
-        guard let name = context.parameters.get("file"), Self.mediaTypes[name] != nil else { throw APIError.notFound }
-        return try Self.serve(name, request: request, context: context)
-    }
-
-    private static func serve(_ name: String, request: Request, context: ChatRequestContext) throws -> Response {
-        let asset: Asset
-        switch assets {
-        case .success(let assets):
-            guard let found = assets[name] else { throw APIError.notFound }
-            asset = found
-        case .failure(let error):
-            context.logger.error("the web app's files cannot be served", metadata: ["error": "\(error)"])
-            throw APIError.detail(.internalServerError, "A server error occurred.")
-        }
-        var headers: HTTPFields = [
-            .cacheControl: "no-cache",
-            .eTag: asset.entityTag,
-            .contentSecurityPolicy: contentSecurityPolicy,
-            .xContentTypeOptions: "nosniff",
-            HTTPField.Name("Referrer-Policy")!: "no-referrer",
-        ]
-        if let presented = request.headers[.ifNoneMatch], EntityTag.matches(presented, entityTag: asset.entityTag) {
-            return Response(status: .notModified, headers: headers)
-        }
-        headers[.contentType] = asset.contentType
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: asset.body))
+        try Self.files.response(for: context.parameters.get("file"), request: request, headers: Self.headers, logger: context.logger)
     }
 }

@@ -88,4 +88,15 @@ public struct Authenticator: Sendable {
     public func caller(tokenDigest: String) async throws -> Caller? {
         try await store.user(tokenHash: tokenDigest).map { Caller(user: $0, tokenDigest: tokenDigest) }
     }
+
+    /// Whether the token `caller` opened a socket with still names the same user (it may have been
+    /// revoked on another node since). An unreachable database counts as yes: the socket stays,
+    /// and what it asks for next fails and says so.
+    public func stillNames(_ caller: Caller) async -> Bool {
+        do {
+            return try await self.caller(tokenDigest: caller.tokenDigest)?.user.id == caller.user.id
+        } catch {
+            return true
+        }
+    }
 }

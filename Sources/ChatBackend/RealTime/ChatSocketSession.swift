@@ -149,13 +149,9 @@ struct ChatSocketSession {
     /// Carries out one queued command, after checking the token again if its check is due.
     private func serve(_ command: Command, outbox: SocketOutbox, state: SessionState, closer: Closer<Command>) async {
         guard state.phase != .closing else { return }
-        if state.authorizationIsDue(every: reauthorizationInterval) {
-            // The token (or the membership) may have been revoked on another node since the last check.
-            guard await isStillAuthorized() else {
-                closer.close(.policyViolation, "token revoked or no longer a participant", dropQueued: false)
-                return
-            }
-            state.authorized()
+        guard await state.isAuthorized(every: reauthorizationInterval, check: isStillAuthorized) else {
+            closer.close(.policyViolation, "token revoked or no longer a participant", dropQueued: false)
+            return
         }
         switch command {
         case .fetchMessages(let cursor):
@@ -173,15 +169,9 @@ struct ChatSocketSession {
 
     /// Whether the socket's token still names its user, and the user still takes part in the chat.
     private func isStillAuthorized() async -> Bool {
-        do {
-            guard let current = try await authenticator.caller(tokenDigest: caller.tokenDigest), current.user.id == user.id else {
-                return false
-            }
-            return try await store.isParticipant(userID: user.id, chatID: chat.id)
-        } catch {
-            // The database is unreachable: keep the socket; the message itself will fail and say so.
-            return true
-        }
+        guard await authenticator.stillNames(caller) else { return false }
+        // An unreachable database keeps the socket, as for the token: the message fails and says so.
+        return (try? await store.isParticipant(userID: user.id, chatID: chat.id)) ?? true
     }
 
     /// Stores the message, then publishes it, in the chat's order.

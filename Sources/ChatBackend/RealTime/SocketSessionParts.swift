@@ -88,12 +88,13 @@ final class SessionState: Sendable {
         }
     }
 
-    func authorizationIsDue(every interval: Duration) -> Bool {
-        fields.withLock { ContinuousClock.now - $0.authorizedAt >= interval }
-    }
-
-    func authorized() {
+    /// Whether the socket may go on carrying out commands: once `interval` has passed since the
+    /// last check, `check` decides again (a token or a membership may have been revoked elsewhere).
+    func isAuthorized(every interval: Duration, check: () async -> Bool) async -> Bool {
+        guard fields.withLock({ ContinuousClock.now - $0.authorizedAt >= interval }) else { return true }
+        guard await check() else { return false }
         fields.withLock { $0.authorizedAt = .now }
+        return true
     }
 
     /// The `seq` of the newest message this socket stored (0: none).

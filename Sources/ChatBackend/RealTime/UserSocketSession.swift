@@ -212,13 +212,9 @@ struct UserSocketSession {
 
     private func serve(_ command: Command, feed: UserSocketFeed, state: SessionState, closer: Closer<Command>) async {
         guard state.phase != .closing else { return }
-        if state.authorizationIsDue(every: reauthorizationInterval) {
-            // The token may have been revoked on another node since the last check.
-            guard await isStillAuthorized() else {
-                closer.close(.policyViolation, "token revoked", dropQueued: false)
-                return
-            }
-            state.authorized()
+        guard await state.isAuthorized(every: reauthorizationInterval, check: { await authenticator.stillNames(caller) }) else {
+            closer.close(.policyViolation, "token revoked", dropQueued: false)
+            return
         }
         do {
             try await carryOut(command, feed: feed)
@@ -275,16 +271,6 @@ struct UserSocketSession {
         case .notParticipant: "you do not take part in this chat"
         case .notPermitted: "only the message's author (or, to delete, the group's creator) may do this"
         case .deleted: "the message was deleted"
-        }
-    }
-
-    private func isStillAuthorized() async -> Bool {
-        do {
-            guard let current = try await authenticator.caller(tokenDigest: caller.tokenDigest) else { return false }
-            return current.user.id == user.id
-        } catch {
-            // The database is unreachable: keep the socket; commands fail and say so.
-            return true
         }
     }
 
