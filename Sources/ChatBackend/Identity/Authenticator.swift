@@ -90,13 +90,9 @@ public struct Authenticator: Sendable {
     }
 
     /// Whether the token `caller` opened a socket with still names the same user (it may have been
-    /// revoked on another node since). An unreachable database counts as yes: the socket stays,
-    /// and what it asks for next fails and says so.
-    public func stillNames(_ caller: Caller) async -> Bool {
-        do {
-            return try await self.caller(tokenDigest: caller.tokenDigest)?.user.id == caller.user.id
-        } catch {
-            return true
-        }
+    /// revoked on another node since). Throws when the database cannot say; a socket then keeps
+    /// going, and what it asks for next fails and says so.
+    public func stillNames(_ caller: Caller) async throws -> Bool {
+        try await self.caller(tokenDigest: caller.tokenDigest)?.user.id == caller.user.id
     }
 }

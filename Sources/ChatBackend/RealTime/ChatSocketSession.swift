@@ -169,9 +169,14 @@ struct ChatSocketSession {
 
     /// Whether the socket's token still names its user, and the user still takes part in the chat.
     private func isStillAuthorized() async -> Bool {
-        guard await authenticator.stillNames(caller) else { return false }
-        // An unreachable database keeps the socket, as for the token: the message fails and says so.
-        return (try? await store.isParticipant(userID: user.id, chatID: chat.id)) ?? true
+        do {
+            guard try await authenticator.stillNames(caller) else { return false }
+            return try await store.isParticipant(userID: user.id, chatID: chat.id)
+        } catch {
+            // The database is unreachable: keep the socket, and ask it once, not twice (each try
+            // waits out a deadline); the message itself fails and says so.
+            return true
+        }
     }
 
     /// Stores the message, then publishes it, in the chat's order.
