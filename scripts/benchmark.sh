@@ -8,7 +8,9 @@
 #   scripts/benchmark.sh postgres-3   fixtures/load/groups-of-10-1000.yaml      (three nodes, one Redis)
 #
 # PostgreSQL and Redis come from scripts/test-services.sh (started here if not running).
-# Environment: SCRATCH (release build folder, default .build-release), PERF=1 to record the first
+# Environment: SCRATCH (release build folder, default .build-release), SERVER_BIN (a chat-server
+# binary to run instead of this checkout's, e.g. an older release kept to compare before and
+# after with the same chat-sim), PERF=1 to record the first
 # node with `perf record -g` into .build-release/perf.data (needs Debian's linux-perf).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,7 @@ scratch=${SCRATCH:-.build-release}
 swift build -c release --scratch-path "$scratch" --product chat-server >/dev/null
 swift build -c release --scratch-path "$scratch" --product chat-sim >/dev/null
 bin="$scratch/release"
+server_bin=${SERVER_BIN:-$bin/chat-server}
 
 work=$(mktemp -d)
 pids=()
@@ -51,9 +54,9 @@ servers=()
 for index in $(seq "$nodes"); do
     port=$((18800 + index))
     if [ "${PERF:-0}" = 1 ] && [ "$index" = 1 ]; then
-        env "${common[@]}" "${storage[@]}" perf record -F 499 -g -o "$scratch/perf.data" "$bin/chat-server" --port "$port" >"$work/node-$index.log" 2>&1 &
+        env "${common[@]}" "${storage[@]}" perf record -F 499 -g -o "$scratch/perf.data" "$server_bin" --port "$port" >"$work/node-$index.log" 2>&1 &
     else
-        env "${common[@]}" "${storage[@]}" "$bin/chat-server" --port "$port" >"$work/node-$index.log" 2>&1 &
+        env "${common[@]}" "${storage[@]}" "$server_bin" --port "$port" >"$work/node-$index.log" 2>&1 &
     fi
     pids+=($!)
     servers+=("http://127.0.0.1:$port")
@@ -68,7 +71,9 @@ status=0
 for index in $(seq "$nodes"); do
     port=$((18800 + index))
     pid=$(pgrep -f -- "chat-server --port $port" | head -n 1 || true)
-    echo "-- node $index: CPU $(ps -o cputime= -p "$pid" 2>/dev/null || echo '?'), RSS $(ps -o rss= -p "$pid" 2>/dev/null || echo '?') KiB"
+    # CPU to the hundredth of a second (ps rounds to whole seconds): user + system ticks.
+    cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f s", ($14 + $15) / hz }' "/proc/$pid/stat" 2>/dev/null || echo '?')
+    echo "-- node $index: CPU $cpu, RSS $(ps -o rss= -p "$pid" 2>/dev/null || echo '?') KiB"
     curl -sf -H "Authorization: Bearer benchmark" "http://127.0.0.1:$port/metrics" | python3 -c '
 import sys
 buckets, count = [], 0.0

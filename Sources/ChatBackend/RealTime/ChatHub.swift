@@ -211,6 +211,7 @@ public final class ChatHub: Sendable {
         guard !members.isEmpty else { return }
         deliveredSeq.withLock { $0[chatID] = max($0[chatID] ?? 0, seq) }
         let fanOut = FanOut(sockets: members.count, since: committed ?? .now, duration: metrics.fanOutDuration)
+        var userFrame: String?  // built for the first user socket, shared by the others
         for member in members {
             switch member.receiver {
             case .chatSocket(let outbox):
@@ -224,7 +225,9 @@ public final class ChatHub: Sendable {
                     fanOut.done()
                 }
             case .userSocket(let feed):
-                feed.deliver(chatID: chatID, seq: seq, frame: OutboundFrame(text: frames.user, fanOut: fanOut))
+                let text = userFrame ?? frames.user
+                userFrame = text
+                feed.deliver(chatID: chatID, seq: seq, frame: OutboundFrame(text: text, fanOut: fanOut))
             }
         }
     }
