@@ -7,6 +7,8 @@ public struct ScenarioSuite: Sendable {
     public var seed: UInt64
     /// A fault to inject into the in-process server's broadcasts, to prove the checks catch it.
     public var fault: FaultyChannelLayer.Fault?
+    /// A fault to inject into what the in-process server sends user sockets only.
+    public var userSocketFault: FaultyUserSocketLayer.Fault?
     /// For servers on a URL: a port to serve the fake Google issuer on, which they were started
     /// to trust (`GOOGLE_JWKS_URL=http://127.0.0.1:<port>/oauth2/v3/certs`), and the client ID they accept.
     public var externalGoogle: (port: Int, clientID: String)?
@@ -35,7 +37,7 @@ public struct ScenarioSuite: Sendable {
     public func run(serverURLs: [String], googleKeys: URL, report: @Sendable (ScenarioResult) -> Void) async throws -> [ScenarioResult] {
         let scenarios = try files.map(Scenario.load)
         let selected = scenarios.filter { $0.isSelected(by: only) }
-        let fault = self.fault
+        let (fault, userSocketFault) = (self.fault, self.userSocketFault)
         let server = serverURLs.isEmpty && !selected.isEmpty
             ? try await InProcessServer.start(storage: storage, googleKeys: googleKeys) { configuration in
                 if let fault {
@@ -44,6 +46,9 @@ public struct ScenarioSuite: Sendable {
                     // server is one node with the in-process layer, on the same database.
                     configuration.redisURL = nil
                     configuration.wrapChannelLayer = { FaultyChannelLayer(wrapping: $0, fault: fault) }
+                } else if let userSocketFault {
+                    configuration.redisURL = nil
+                    configuration.wrapChannelLayer = { FaultyUserSocketLayer(wrapping: $0, fault: userSocketFault) }
                 }
             }
             : nil

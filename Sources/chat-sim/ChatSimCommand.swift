@@ -72,6 +72,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Break the in-process server on purpose (drop, duplicate or reorder broadcasts) to see the checks fail.")
     var injectFault: FaultyChannelLayer.Fault?
 
+    @Option(help: "Break what the in-process server sends user sockets only (drop or repeat messages, read-back: markers announced back at 0) to see the checks fail.")
+    var injectUserFault: FaultyUserSocketLayer.Fault?
+
     @OptionGroup var options: ServerOptions
 
     func validate() throws {
@@ -93,8 +96,12 @@ struct Run: AsyncParsableCommand {
         guard !files.isEmpty else { throw ValidationError("no .yaml scenario in \(paths.joined(separator: ", "))") }
         let auth = options.socketAuth == .cookie ? ", sockets by session cookie" : ""
         print("chat-sim: \(files.count) scenario(s), seed \(seed), server \(options.server ?? "in-process (SQLite)")\(auth)")
-        if injectFault != nil, options.server != nil { throw ValidationError("--inject-fault works on the in-process server only") }
+        if injectFault != nil || injectUserFault != nil, options.server != nil {
+            throw ValidationError("--inject-fault and --inject-user-fault work on the in-process server only")
+        }
+        if injectFault != nil, injectUserFault != nil { throw ValidationError("inject one fault at a time") }
         var suite = ScenarioSuite(files: files, seed: seed, fault: injectFault)
+        suite.userSocketFault = injectUserFault
         suite.only = try onlyTags()
         suite.externalGoogle = fakeGooglePort.map { ($0, googleClientID) }
         suite.socketAuth = options.socketAuth ?? .token
@@ -139,6 +146,12 @@ struct Load: AsyncParsableCommand {
             After the last send, every socket gets at most --drain seconds (default 15), together,
             for its last broadcasts; the report then lists every socket the server closed or that
             stalled, with what it missed (such a run fails), and the simulator's own CPU use.
+            --socket user (or `socket: user`) puts each user on one user socket (/ws/) for all their
+            chats, sending with client_ids; --reconnect-every N makes a share of them
+            (--reconnect-share, default 0.5) drop their connection every N seconds and come back with
+            resume, sending again what was not acknowledged. The report then also checks that every
+            send was acknowledged once (a retry with the same ack), stored once, and that every
+            connection saw each chat exactly once in seq order from where it started or resumed.
             --workers N (or `workers:` in the profile) spreads the sockets and the sending over N
             child processes (this executable, `load-worker`), for more load than one process can
             offer; without --server they reach the in-process server over its port. Users of an
@@ -146,7 +159,7 @@ struct Load: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "A load profile (YAML with users, chats, groupSize, rate, rampUp, duration); flags override it.")
+    @Option(help: "A load profile (YAML with users, chats, groupSize, rate, rampUp, duration, socket, reconnectEvery, reconnectShare); flags override it.")
     var profile: String?
 
     @Option(help: "Virtual users.") var users: Int?
@@ -162,6 +175,9 @@ struct Load: AsyncParsableCommand {
 
     @Option(help: "Processes holding the users' sockets (chat-sim load-worker children); default 1, this process.") var workers: Int?
     @Option(help: "Seconds to wait, after the last send, for the last broadcasts on every socket.") var drain: Double = 15
+    @Option(help: "The socket users live on: chat (a chat socket per chat, the default) or user (one /ws/ each, sending with client_ids).") var socket: LoadSocketKind?
+    @Option(help: "With --socket user: seconds between a reconnecting socket's drop-and-resume (0: never).") var reconnectEvery: Double?
+    @Option(help: "With --reconnect-every: the share of user sockets that reconnect (default 0.5).") var reconnectShare: Double?
 
     @Option(help: "Write the JSON report to this file.") var report: String?
     @Option(help: "Write the report as one self-contained HTML page (charts, invariants, errors; nothing fetched) to this file.") var reportHtml: String?
@@ -182,6 +198,9 @@ struct Load: AsyncParsableCommand {
         if let duration { shape.duration = duration }
         if let workers { shape.workers = workers }
         if let socketAuth = options.socketAuth { shape.socketAuth = socketAuth }
+        if let socket { shape.socket = socket }
+        if let reconnectEvery { shape.reconnectEvery = reconnectEvery }
+        if let reconnectShare { shape.reconnectShare = reconnectShare }
         guard drain >= 0, drain <= 3600 else { throw ValidationError("--drain must be between 0 and 3600 seconds") }
         do {
             if let hostile { shape.hostile = try HostileProfile(parsing: hostile) }
@@ -289,3 +308,5 @@ struct LoadWorker: AsyncParsableCommand {
 
 extension FaultyChannelLayer.Fault: ExpressibleByArgument {}
 extension SocketAuth: ExpressibleByArgument {}
+extension FaultyUserSocketLayer.Fault: ExpressibleByArgument {}
+extension LoadSocketKind: ExpressibleByArgument {}

@@ -242,6 +242,34 @@ struct UserSocketTests {
         }
     }
 
+    @Test("at shutdown, every send is acknowledged or refused by an error frame naming its client_id and chat, then 1001")
+    func shutdownNamesRefusedSends() async throws {
+        let (socket, chat) = try await TestServer.run { server in
+            let (alice, bob) = (try await server.register("alice"), try await server.register("bob"))
+            let chat = try await server.befriend(alice, bob)
+            let socket = try await TestSocket.connectUser(port: server.port, token: alice.token)
+            _ = try await socket.first { $0["command"]?.stringValue == "hello" }
+            // A steady sender that goes on while the server shuts down, so that some sends come
+            // while the socket drains.
+            Task {
+                for index in 0..<5_000 {
+                    for part in 0..<3 { Self.send(socket, chat: chat, clientID: "s\(index).\(part)", "m\(index).\(part)") }
+                    try await Task.sleep(for: .milliseconds(1))
+                    if socket.isClosed { break }
+                }
+            }
+            _ = try await socket.frames(command: "ack", count: 20, timeout: .seconds(30))
+            return (socket, chat)
+        }
+        #expect(try await socket.closedByServer()?.closeCode == .goingAway)
+        let errors = socket.all.filter { $0["command"]?.stringValue == "error" }
+        let unnamed = errors.filter { $0["client_id"]?.stringValue == nil || $0["chat"]?.stringValue != chat }
+        #expect(unnamed.isEmpty, "\(unnamed.count) of \(errors.count) refusals do not say which send they refuse: \(unnamed.prefix(3).map(\.serialized))")
+        let acked = Set(socket.all.filter { $0["command"]?.stringValue == "ack" }.compactMap { $0["client_id"]?.stringValue })
+        let refused: Set<String> = Set(errors.compactMap { $0["client_id"]?.stringValue })
+        #expect(refused.isDisjoint(with: acked), "a send both acknowledged and refused")
+    }
+
     @Test("log-out closes the user socket of that token (1008)")
     func logOutClosesIt() async throws {
         try await TestServer.run { server in

@@ -187,6 +187,52 @@ struct LoadRunTests {
         #expect(report.summary.contains("simulator CPU, worker 2:"))
     }
 
+    /// The small shape on user sockets, half of which drop and resume every 0.7 s.
+    static var reconnecting: LoadProfile {
+        var profile = Self.small
+        profile.users = 8
+        profile.chats = 3
+        profile.rate = 40
+        profile.duration = 3
+        profile.socket = .user
+        profile.reconnectEvery = 0.7
+        profile.reconnectShare = 0.5
+        return profile
+    }
+
+    @Test("on user sockets that drop and resume mid-run: nothing lost, nothing twice, one order per chat, every send acknowledged once")
+    func userSocketsReconnecting() async throws {
+        let seed = UInt64.random(in: 1...UInt64(Int64.max))
+        let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys)
+        let report = try await LoadRunner(profile: Self.reconnecting, seed: seed, baseURLs: [server.baseURL]).run()
+        await server.stop()
+
+        #expect(report.violations.isEmpty, "seed \(seed): \(report.violations.prefix(10).joined(separator: "\n"))")
+        #expect(report.passed, "seed \(seed): \(report.summary)")
+        #expect(report.messagesSent > 0 && report.messagesStored == report.messagesSent, "seed \(seed)")
+        #expect(report.deliveries == report.expectedDeliveries, "seed \(seed): every message once on every member's socket, replays included")
+        let users = try #require(report.userSockets)
+        #expect(users.reconnects > 0, "seed \(seed): \(users.line)")
+        #expect(users.sends == report.messagesSent && users.unacknowledged == 0, "seed \(seed): \(users.line)")
+        #expect(users.acks >= users.sends, "seed \(seed): a retry is acknowledged again, with the same ack")
+    }
+
+    @Test("on user sockets, a server that loses some of their messages fails the load run, naming the gaps after each resume")
+    func userSocketsFaulty() async throws {
+        let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys) { configuration in
+            configuration.redisURL = nil
+            configuration.wrapChannelLayer = { FaultyUserSocketLayer(wrapping: $0, fault: .dropMessages) }
+        }
+        var runner = LoadRunner(profile: Self.reconnecting, seed: 25, baseURLs: [server.baseURL])
+        runner.settleTimeout = .seconds(1)
+        let report = try await runner.run()
+        await server.stop()
+
+        #expect(!report.passed)
+        #expect(report.violations.contains { $0.hasPrefix("[lost]") }, "\(report.violations.prefix(5))")
+        #expect(report.violations.contains { $0.hasPrefix("[resume gap]") }, "\(report.violations.prefix(5))")
+    }
+
     /// The `chat-sim` executable the build put beside the test binary, if there is one.
     static var chatSim: String? {
         let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

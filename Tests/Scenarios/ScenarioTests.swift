@@ -57,6 +57,41 @@ struct ScenarioTests {
         }
     }
 
+    @Test("a server that breaks what user sockets get fails the run, naming the invariant", arguments: FaultyUserSocketLayer.Fault.allCases)
+    func faultyUserSockets(fault: FaultyUserSocketLayer.Fault) async throws {
+        // Resumes and read markers: the scenarios that exercise what each fault breaks.
+        let name = fault == .markerBack ? "edits-and-reads.yaml" : "resume-mid-burst.yaml"
+        var suite = ScenarioSuite(files: [Self.root.appendingPathComponent("scenarios/\(name)")], seed: 7, storage: try await TestBackend.current.freshStorage())
+        suite.userSocketFault = fault
+        let results = try await suite.run(serverURLs: [], googleKeys: Self.root.appendingPathComponent("google"), report: { _ in })
+        let violations = results.flatMap(\.violations)
+        let kinds = Set(violations.map(\.kind))
+        switch fault {
+        case .dropMessages: #expect(kinds.isSuperset(of: [.lost, .resumeGap, .seqGap]), "\(kinds)")
+        case .repeatMessages: #expect(kinds.isSuperset(of: [.duplicated, .resumeRepeat, .seqRepeat]), "\(kinds)")
+        case .markerBack: #expect(kinds.contains(.markerBack), "\(kinds)")
+        }
+        // Chat sockets got every frame unharmed: only user sockets are named.
+        #expect(violations.filter { $0.kind == .lost || $0.kind == .duplicated }.allSatisfy { $0.client.contains("(user socket") })
+    }
+
+    @Test("a server that refuses sends for now (busy) is sent them again with the same client_id, and the run holds")
+    func busyServer() async throws {
+        let keys = Self.root.appendingPathComponent("google")
+        // Eight waiting commands a socket: the scenario's burst of 20 sends overflows it (its chat sockets send 5 at a time).
+        let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: keys) { configuration in
+            configuration.connections.socketPendingCommands = 8
+        }
+        var environment = ScenarioEnvironment(baseURLs: [server.baseURL], seed: 5)
+        environment.google = server.google
+        let scenario = try Scenario.load(Self.root.appendingPathComponent("scenarios/user-socket.yaml"))
+        let result = await ScenarioRunner(scenario: scenario, environment: environment).run()
+        await server.stop()
+        #expect(result.violations.isEmpty, "\(result.violations.prefix(10).map(\.description).joined(separator: "\n"))")
+        let retrySteps = scenario.steps.filter { $0.kind == "retry" }.count
+        #expect(result.recording.retries.count > retrySteps, "sends refused as busy were sent again")
+    }
+
     @Test("the same seed gives the same users and messages")
     func replay() async throws {
         let file = Self.root.appendingPathComponent("scenarios/private-chat-lifecycle.yaml")

@@ -30,6 +30,17 @@ struct LoadProfileFixtureTests {
         #expect(profile.rate == rate && profile.rampUp == 2 && profile.duration == 15)
     }
 
+    @Test("the user-socket profile puts users on /ws/ and has half of them reconnect; reconnects need user sockets")
+    func userSockets() throws {
+        var profile = try LoadProfile.load(path: Self.folder.appendingPathComponent("user-sockets-reconnect.yaml").path)
+        #expect(profile.socket == .user && profile.reconnectEvery == 3 && profile.reconnectShare == 0.5)
+        profile.socket = .chat
+        #expect(throws: SimulatorError.self) { try profile.validate() }
+        profile.socket = .user
+        profile.reconnectShare = 2
+        #expect(throws: SimulatorError.self) { try profile.validate() }
+    }
+
     @Test("workers are read from the profile and bounded")
     func workers() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("workers-\(UUID().uuidString).yaml")

@@ -44,6 +44,33 @@ struct ScenarioFormatTests {
         #expect(scenario.steps.map(\.kind) == ["invite", "accept", "send"])
     }
 
+    @Test("the user socket's steps load, and refuse a misspelled field or an unknown 'via' as the others do")
+    func userSocketSteps() throws {
+        let steps = """
+            - user_socket: {actor: ann}
+              - send: {actor: ann, chat: ab, client_id: k, count: 3, wait: false}
+              - retry: {actor: ann, chat: ab, client_id: k-2, via: rest}
+              - drop: {actor: ann}
+              - resume: {actor: ann}
+              - edit: {actor: ann, chat: ab, message: k-1, text: fixed}
+              - delete: {actor: ann, chat: ab, message: k-3, refused: false}
+              - typing: {actor: ben, chat: ab}
+              - read: {actor: ben, chat: ab, seq: 2, via: socket}
+              - history: {actor: ben, chat: ab, socket: user, limit: 7}
+              - rename: {actor: ann, chat: ab, name: x, expect: 406}
+              - remove: {actor: ann, chat: ab, user: ben, expect: 406}
+              - leave: {actor: ben, chat: ab, expect: 406}
+            """
+        let scenario = try withFile(Self.scenario(thirdStep: steps)) { try Scenario.load($0) }
+        #expect(scenario.steps.map(\.kind).dropFirst(2) == [
+            "user_socket", "send", "retry", "drop", "resume", "edit", "delete", "typing", "read", "history", "rename", "remove", "leave",
+        ])
+        let misspelled = try loadError(Self.scenario(thirdStep: "- retry: {actor: ann, chat: ab, client_id: k, txet: again}"))
+        #expect(misspelled.contains("step 3 (retry)") && misspelled.contains("unknown field 'txet'"), "\(misspelled)")
+        let via = try loadError(Self.scenario(thirdStep: "- read: {actor: ann, chat: ab, via: carrier-pigeon}"))
+        #expect(via.contains("step 3 (read)"), "\(via)")
+    }
+
     @Test("a misspelled field is refused at load, naming file, step and field")
     func misspelledField() throws {
         let message = try loadError(Self.scenario(thirdStep: "- send: {actor: ann, chat: ab, cuont: 3}"))

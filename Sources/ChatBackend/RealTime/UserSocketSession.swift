@@ -101,7 +101,7 @@ struct UserSocketSession {
                     receive(message, first: first, feed: feed, typing: typing, commands: commands)
                     first = false
                 case .draining:
-                    feed.send(UserFrameError("the server is shutting down: send it again once reconnected").frame)
+                    feed.send(Self.shutdownRefusal(of: message).frame)
                 case .closing:
                     continue
                 }
@@ -184,6 +184,19 @@ struct UserSocketSession {
             }
             guard let queued = queuedCommand(command, chatID: chatID, feed: feed, typing: typing) else { return }
             if !commands.submit(queued) { feed.send(queued.refusal) }
+        }
+    }
+
+    /// The answer to a frame that comes while the socket drains at shutdown: refused, naming the
+    /// send's `client_id` and chat as every error about a send does (PROTOCOL.md), so the client
+    /// knows which to send again once reconnected.
+    private static func shutdownRefusal(of message: WebSocketMessage) -> UserFrameError {
+        let reason = "the server is shutting down: send it again once reconnected"
+        guard case .text(let text) = message else { return UserFrameError(reason) }
+        switch UserCommand.parse(text) {
+        case .success(.send(let chat, let clientID, _)): return UserFrameError(reason, clientID: clientID, chat: chat)
+        case .success(let command): return UserFrameError(reason, chat: command.chat)
+        case .failure(let error): return UserFrameError(reason, clientID: error.clientID, chat: error.chat)
         }
     }
 

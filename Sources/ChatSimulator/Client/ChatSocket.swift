@@ -155,6 +155,15 @@ public final class ChatSocket: Sendable {
         outgoing.finish()
         _ = try? await connection.value
     }
+
+    /// Drops the connection at once, as a phone losing its network does: frames not yet written
+    /// stay unsent, frames on their way are lost, and no close handshake takes place. Returns once
+    /// the connection has ended, so nothing arrives after it.
+    public func drop() async {
+        connection.cancel()
+        outgoing.finish()
+        _ = try? await connection.value
+    }
 }
 
 /// A failure of the simulator itself (not of the server under test), said plainly.

@@ -3,12 +3,24 @@
 /// see one order per chat; the paged history is the live order with no gap and no repeat; and,
 /// from servers that number messages, every chat's `seq` numbers run 1, 2, 3, … with no gap and
 /// no repeat in what each client saw.
+///
+/// User sockets (`/ws/`) are held to the same, chat by chat, and to their own promises
+/// (`InvariantChecker+UserSocket.swift`): an acknowledged send is stored once however often it is
+/// retried, a socket sees each chat exactly once in `seq` order from where it started or resumed,
+/// read markers never move back, and unread counts are what the history says.
 public struct InvariantChecker: Sendable {
     public init() {}
 
     /// Every violation in the recording, contract violations found during the run included.
     public func check(_ recording: Recording) -> [Violation] {
-        recording.contractViolations + delivery(recording) + order(recording) + history(recording) + numbering(recording)
+        // Messages are told apart by their content: an edited or deleted one gets its first
+        // content back first, so that it stays one message to the checks below.
+        let undone = recording.withChangesUndone()
+        // Each chat a user socket follows is checked as a socket of that chat.
+        var all = undone
+        all.sockets += undone.userSocketChannels()
+        return recording.contractViolations + delivery(all) + order(all) + history(all) + numbering(undone, alsoNaming: all.sockets)
+            + userSocketDelivery(undone) + idempotency(all) + positions(undone) + markers(undone) + unread(undone) + changes(recording)
     }
 
     /// Exactly once to every socket of the message's chat that was open when it was sent; never to another.
@@ -93,7 +105,7 @@ public struct InvariantChecker: Sendable {
     /// wherever it joined; each full history is 1…N; and one chat's number names one message.
     /// Unlike the checks above, this catches a message that was lost for everyone, even one no
     /// recorded client sent.
-    func numbering(_ recording: Recording) -> [Violation] {
+    func numbering(_ recording: Recording, alsoNaming channels: [SocketLog]? = nil) -> [Violation] {
         let stepOf = Dictionary(recording.sends.map { ($0.content, $0.step) }, uniquingKeysWith: { first, _ in first })
         var violations: [Violation] = []
         func report(_ fault: SeqFault, step: String?, client: String, detail: String? = nil) {
@@ -114,7 +126,10 @@ public struct InvariantChecker: Sendable {
                 report(fault, step: log.step, client: log.client, detail: "in the history: " + fault.detail)
             }
         }
-        let seenByChat = recording.sockets.map { ($0.chat, $0.client, $0.received) } + recording.histories.map { ($0.chat, $0.client, $0.newestFirst) }
+        // User sockets' numbers are checked from where each started (``positions(_:)``); here
+        // they only take part in "one number names one message".
+        let seenByChat = (channels ?? recording.sockets).map { ($0.chat, $0.client, $0.received) }
+            + recording.histories.map { ($0.chat, $0.client, $0.newestFirst) }
         var named: [String: [Int64: String]] = [:]
         for (chat, client, messages) in seenByChat {
             for message in messages {

@@ -9,6 +9,18 @@ public struct Recording: Sendable {
     public var sends: [SentMessage] = []
     public var sockets: [SocketLog] = []
     public var histories: [HistoryLog] = []
+    /// User sockets (`/ws/`): what each saw, and when it was owed which chat.
+    public var userSockets: [UserSocketLog] = []
+    /// Every `ack` of a send with a `client_id` (user socket or REST), retries' included.
+    public var acks: [AckLog] = []
+    /// Retries: sends again with a `client_id` used before, and the text they carried.
+    public var retries: [RetryLog] = []
+    /// Edits and deletes the server accepted.
+    public var changes: [MessageChange] = []
+    /// A user's state in a chat (`last_seq`, `read_seq`, `unread`) as the server showed it.
+    public var chatStates: [ChatStateLog] = []
+    /// Users who left a chat or were removed from it (their read marker goes with them).
+    public var departures: [Departure] = []
     /// Answers outside the contract, found as the run went.
     public var contractViolations: [Violation] = []
 
@@ -24,13 +36,16 @@ public struct SentMessage: Sendable, Equatable {
     public var client: String
     public var chat: String
     public var content: String
+    /// The idempotency key it was sent with (user socket `send`, REST); nil for `new_message`.
+    public var clientID: String?
 
-    public init(sequence: Int, step: String, client: String, chat: String, content: String) {
+    public init(sequence: Int, step: String, client: String, chat: String, content: String, clientID: String? = nil) {
         self.sequence = sequence
         self.step = step
         self.client = client
         self.chat = chat
         self.content = content
+        self.clientID = clientID
     }
 }
 
@@ -41,12 +56,15 @@ public struct SeenMessage: Sendable, Equatable {
     public var timeStamp: String?
     /// Its position in its chat, from servers that number messages (nil from those that do not).
     public var seq: Int64?
+    /// A tombstone: the message was deleted (its content is empty, its `seq` kept).
+    public var deleted: Bool
 
-    public init(content: String, authorID: Int64? = nil, timeStamp: String? = nil, seq: Int64? = nil) {
+    public init(content: String, authorID: Int64? = nil, timeStamp: String? = nil, seq: Int64? = nil, deleted: Bool = false) {
         self.content = content
         self.authorID = authorID
         self.timeStamp = timeStamp
         self.seq = seq
+        self.deleted = deleted
     }
 
     /// A message's JSON as the contract shows it, in a broadcast or a history page.
@@ -55,7 +73,8 @@ public struct SeenMessage: Sendable, Equatable {
             content: message["content"]?.stringValue ?? message.serialized,
             authorID: message["author_id"]?.intValue,
             timeStamp: message["time_stamp"]?.stringValue,
-            seq: message["seq"]?.intValue
+            seq: message["seq"]?.intValue,
+            deleted: message["deleted"]?.boolValue == true
         )
     }
 }
@@ -112,6 +131,20 @@ public struct Violation: Sendable, Equatable, CustomStringConvertible {
         case seqGap = "seq gap"
         /// A `seq` seen twice by one client, or naming two messages.
         case seqRepeat = "seq repeat"
+        /// A send with a `client_id` stored more than once, or acknowledged with two ids.
+        case notIdempotent = "send not idempotent"
+        /// After a `resume`: a `seq` of the chat missing between the resume position and the end.
+        case resumeGap = "resume gap"
+        /// After a `resume`: a `seq` received twice, or one at or before the resume position.
+        case resumeRepeat = "resume repeat"
+        /// After a `resume`: a `seq` lower than one before it, or on the wrong side of `resumed`.
+        case resumeOrder = "resume order"
+        /// A user's read marker went back (a `read` event or the chat JSON's `read_seq`).
+        case markerBack = "read marker back"
+        /// A chat JSON's `unread` (or `last_seq`) that the history does not bear out.
+        case unread = "unread count"
+        /// An edit or delete the server accepted that the history does not show.
+        case changeLost = "change lost"
         case contract
 
         /// The rule a violation of this kind breaks, as reports state it.
@@ -126,6 +159,13 @@ public struct Violation: Sendable, Equatable, CustomStringConvertible {
             case .historyOrder: "a chat's history is in the order its sockets saw live"
             case .seqGap: "each chat's seq numbers run 1, 2, 3, … with no gap"
             case .seqRepeat: "one seq number names one message, seen once by each client"
+            case .notIdempotent: "an acknowledged send is stored once, with one id, however often it is retried"
+            case .resumeGap: "a resumed socket receives every message after its position up to the chat's last seq"
+            case .resumeRepeat: "a resumed socket receives each message after its position once"
+            case .resumeOrder: "a resumed socket receives each chat's messages in seq order, resumed between replay and live"
+            case .markerBack: "a read marker never moves back"
+            case .unread: "each chat's unread count is what the history says"
+            case .changeLost: "an accepted edit or delete shows in the history"
             case .contract: "every answer has the contract's status and fields, and no 5xx"
             }
         }

@@ -29,6 +29,14 @@ public struct LoadProfile: Sendable, Codable {
     /// How the users' sockets authenticate: the token in the URL, or the session cookie their
     /// sign-in set (the original back-end's way).
     public var socketAuth = SocketAuth.token
+    /// The socket the users live on: a chat socket per chat they are in (API.md, the default),
+    /// or one user socket (`/ws/`, PROTOCOL.md) each, sending with a `client_id`.
+    public var socket = LoadSocketKind.chat
+    /// With user sockets: every this many seconds, each reconnecting socket loses its connection
+    /// and comes back with `resume` (sending again what was not acknowledged). 0: never.
+    public var reconnectEvery = 0.0
+    /// The share of the user sockets that reconnect (chosen by the seed; at least one).
+    public var reconnectShare = 0.5
 
     public init() {}
 
@@ -41,6 +49,8 @@ public struct LoadProfile: Sendable, Codable {
         guard duration > 0, rampUp >= 0, rampUp <= duration else { throw SimulatorError("duration must be positive and at least the ramp-up") }
         guard (0...1000).contains(restProbes) else { throw SimulatorError("REST probes must be between 0 and 1000 per second") }
         guard (1...64).contains(workers) else { throw SimulatorError("workers must be between 1 and 64") }
+        guard reconnectEvery >= 0, reconnectEvery == 0 || socket == .user else { throw SimulatorError("reconnects need user sockets (socket: user)") }
+        guard (0...1).contains(reconnectShare) else { throw SimulatorError("the share of reconnecting sockets must be between 0 and 1") }
         try hostile.validate()
     }
 
@@ -56,6 +66,14 @@ public struct LoadProfile: Sendable, Codable {
         }
         return times
     }
+}
+
+/// The socket a load run's users live on.
+public enum LoadSocketKind: String, Sendable, Codable, CaseIterable {
+    /// A chat socket (`/ws/chat/<uuid>/`) per chat a user is in, sending `new_message`.
+    case chat
+    /// One user socket (`/ws/`) per user, for all their chats, sending with a `client_id`.
+    case user
 }
 
 import Foundation
@@ -84,6 +102,9 @@ extension LoadProfile {
         var hostile: HostileProfile?
         var workers: Int?
         var socketAuth: SocketAuth?
+        var socket: LoadSocketKind?
+        var reconnectEvery: Double?
+        var reconnectShare: Double?
 
         func applied(to profile: LoadProfile) -> LoadProfile {
             var profile = profile
@@ -98,6 +119,9 @@ extension LoadProfile {
             profile.hostile = hostile ?? profile.hostile
             profile.workers = workers ?? profile.workers
             profile.socketAuth = socketAuth ?? profile.socketAuth
+            profile.socket = socket ?? profile.socket
+            profile.reconnectEvery = reconnectEvery ?? profile.reconnectEvery
+            profile.reconnectShare = reconnectShare ?? profile.reconnectShare
             return profile
         }
     }

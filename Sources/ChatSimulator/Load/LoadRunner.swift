@@ -34,6 +34,14 @@ public struct LoadRunner: Sendable {
         var username: String { account.username }
     }
 
+    /// A socket of the run: whose, and the chats it carries (one for a chat socket).
+    private struct Endpoint: Sendable {
+        let member: Member
+        let chats: [String]
+        /// A chat socket's chat.
+        var chat: String { chats[0] }
+    }
+
     /// Runs the profile; `progress` gets a one-line status about every second while sending.
     public func run(progress: (@Sendable (String) -> Void)? = nil) async throws -> LoadReport {
         try profile.validate()
@@ -44,7 +52,15 @@ public struct LoadRunner: Sendable {
         let users = try await signUp(runID: runID, errors: errors, rest: rest)
         let chats = try await makeChats(users: users, random: &random, errors: errors)
         guard !chats.isEmpty else { throw SimulatorError("no group chat could be built: \(errors.snapshot)") }
-        let sockets = chats.flatMap { uuid, members in members.map { (member: $0, chat: uuid) } }
+        // A chat socket per member and chat, or one user socket per member for all their chats.
+        let sockets: [Endpoint] = switch profile.socket {
+        case .chat: chats.flatMap { uuid, members in members.map { Endpoint(member: $0, chats: [uuid]) } }
+        case .user:
+            users.compactMap { user in
+                let theirs = chats.filter { $0.1.contains { $0.account.uuid == user.account.uuid } }.map(\.0)
+                return theirs.isEmpty ? nil : Endpoint(member: user, chats: theirs)
+            }
+        }
         let workers = try startWorkers(count: max(1, min(profile.workers, sockets.count)))
         do {
             return try await run(users: users, chats: chats, sockets: sockets, workers: workers, random: &random, errors: errors, rest: rest, progress: progress)
@@ -61,7 +77,7 @@ public struct LoadRunner: Sendable {
     }
 
     private func run(
-        users: [Member], chats: [(String, [Member])], sockets: [(member: Member, chat: String)], workers: [any LoadWorker],
+        users: [Member], chats: [(String, [Member])], sockets: [Endpoint], workers: [any LoadWorker],
         random: inout SeededRandom, errors: ErrorCounter, rest: LatencyRecorder, progress: (@Sendable (String) -> Void)?
     ) async throws -> LoadReport {
         // Sockets are dealt to the workers in turn, so each has members of every chat.
@@ -69,8 +85,14 @@ public struct LoadRunner: Sendable {
             for (number, worker) in workers.enumerated() {
                 let setup = WorkerSetup(
                     worker: number + 1, name: workers.count == 1 ? "chat-sim" : "worker \(number + 1)",
-                    sockets: try sockets.indices.filter { $0 % workers.count == number }.map {
-                        SocketSpec(index: $0, endpoint: try sockets[$0].member.account.socketEndpoint(chat: sockets[$0].chat, auth: profile.socketAuth), chat: sockets[$0].chat)
+                    sockets: try sockets.indices.filter { $0 % workers.count == number }.map { index in
+                        let socket = sockets[index], account = socket.member.account
+                        return switch profile.socket {
+                        case .chat:
+                            SocketSpec(index: index, endpoint: try account.socketEndpoint(chat: socket.chat, auth: profile.socketAuth), chat: socket.chat)
+                        case .user:
+                            SocketSpec(index: index, endpoint: SocketEndpoint(url: account.client.userSocketURL), chat: socket.chat, userChats: socket.chats)
+                        }
                     },
                     includesServer: workers.count == 1 && serverInProcess
                 )
@@ -88,12 +110,21 @@ public struct LoadRunner: Sendable {
 
         let hostile = profile.hostile.isEmpty ? nil : try await HostileClients.prepare(profile.hostile, baseURLs: baseURLs, runID: runID)
 
-        // Send on schedule, from random members of random chats.
+        // Send on schedule, from random members of random chats; on user sockets with a client_id
+        // of this run alone (a second run with the same seed has the same users, and would
+        // otherwise be answered with the first run's messages).
+        let keyPrefix = String(UInt64.random(in: 0...UInt64(UInt32.max)), radix: 36)
         let sends = profile.sendTimes().enumerated().map { index, time in
             let socket = opened[Int(random.next() % UInt64(opened.count))]
-            return PlannedSend(sequence: index + 1, at: time, socket: socket, content: "load \(runID) #\(index + 1) from \(sockets[socket].member.name)")
+            let content = "load \(runID) #\(index + 1) from \(sockets[socket].member.name)"
+            guard profile.socket == .user else { return PlannedSend(sequence: index + 1, at: time, socket: socket, content: content) }
+            let theirs = sockets[socket].chats
+            let chat = theirs.count == 1 ? theirs[0] : theirs[Int(random.next() % UInt64(theirs.count))]
+            return PlannedSend(sequence: index + 1, at: time, socket: socket, content: content, chat: chat, clientID: "\(keyPrefix)-\(index + 1)")
         }
-        let sendsPerChat = Dictionary(grouping: sends, by: { sockets[$0.socket].chat }).mapValues(\.count)
+        let chatOf = { (send: PlannedSend) in send.chat ?? sockets[send.socket].chat }
+        let sendsPerChat = Dictionary(grouping: sends, by: chatOf).mapValues(\.count)
+        let reconnects = planReconnects(opened: opened, random: &random)
         let ownerOf = Dictionary(uniqueKeysWithValues: readies.flatMap { number, ready in ready.opened.map { ($0, number) } })
         // Time for the plan to reach the workers and be read before the first message is due.
         let lead = workers.count == 1 ? 0.05 : 1 + Double(sends.count) / 100_000
@@ -102,9 +133,10 @@ public struct LoadRunner: Sendable {
             WorkerStart(
                 start: startNanos, sends: sends.filter { ownerOf[$0.socket] == number },
                 expected: readies[number, default: WorkerReady(opened: [], refused: [], connectMicroseconds: [])].opened.map {
-                    .init(socket: $0, count: sendsPerChat[sockets[$0].chat] ?? 0)
+                    .init(socket: $0, count: sockets[$0].chats.reduce(0) { $0 + (sendsPerChat[$1] ?? 0) })
                 },
-                lastSendAt: sends.last?.at ?? 0, drainSeconds: settleTimeout.inSeconds
+                lastSendAt: sends.last?.at ?? 0, drainSeconds: settleTimeout.inSeconds,
+                reconnects: reconnects.isEmpty ? nil : reconnects.filter { ownerOf[$0.socket] == number }
             )
         }
 
@@ -171,7 +203,7 @@ public struct LoadRunner: Sendable {
                 sent.removeAll { goneSequences.contains($0.sequence) }
             }
         }
-        let sentPerChat = Dictionary(grouping: sent, by: { sockets[$0.socket].chat }).mapValues(\.count)
+        let sentPerChat = Dictionary(grouping: sent, by: chatOf).mapValues(\.count)
         let sequenceOf = Dictionary(uniqueKeysWithValues: sends.map { ($0.content, $0) })
         let firstSent = sentAt.values.min() ?? startNanos
         let lastSent = sentAt.values.max() ?? startNanos
@@ -179,7 +211,10 @@ public struct LoadRunner: Sendable {
         var latency = LatencyHistogram()
         var recording = Recording(scenario: "load")
         recording.sends = sent.map {
-            SentMessage(sequence: $0.sequence, step: String(format: "send at %.3f s", $0.at), client: sockets[$0.socket].member.username, chat: sockets[$0.socket].chat, content: $0.content)
+            SentMessage(
+                sequence: $0.sequence, step: String(format: "send at %.3f s", $0.at), client: sockets[$0.socket].member.username, chat: chatOf($0),
+                content: $0.content, clientID: $0.clientID
+            )
         }
         var stored: Set<String> = []
         var deliveries = 0
@@ -189,8 +224,9 @@ public struct LoadRunner: Sendable {
             if let send = sequenceOf[content], let time = sentAt[send.sequence] { timeline.refused(sentAt: time) }
         }
         var problems: [SocketProblem] = []
+        var userSocketTotals = UserSocketTotals()
         for (worker, socket) in recordings.flatMap({ recording in recording.sockets.map { (recording.worker, $0) } }).sorted(by: { $0.1.index < $1.1.index }) {
-            let (member, chat) = sockets[socket.index]
+            let (member, chat) = (sockets[socket.index].member, sockets[socket.index].chat)
             var seen: [SeenMessage] = []
             seen.reserveCapacity(socket.contents.count)
             for (content, (seq, arrival)) in zip(socket.contents, zip(socket.seqs, socket.arrivals)) {
@@ -206,8 +242,16 @@ public struct LoadRunner: Sendable {
                 if send.socket == socket.index, stored.insert(content).inserted { timeline.stored(at: arrival) }
             }
             for (kind, count) in socket.errorFrames { errors.count(kind, count) }
-            recording.sockets.append(SocketLog(client: member.username, chat: chat, openedAt: 0, received: seen))
-            let expected = sentPerChat[chat] ?? 0
+            if socket.userConnections != nil {
+                recording.userSockets += userSocketLogs(socket, seen: seen, of: sockets[socket.index], sentAt: sentAt, numbered: recording.userSockets.count)
+                recording.acks += (socket.acks ?? []).map { ack in
+                    AckLog(client: member.username, chat: sockets[socket.index].chats[safe: ack.chat] ?? "?", clientID: ack.clientID, id: ack.id, seq: ack.seq, via: "user socket of \(member.name), connection \(ack.connection)")
+                }
+                userSocketTotals.add(socket, ended: socket.endedEarly != nil)
+            } else {
+                recording.sockets.append(SocketLog(client: member.username, chat: chat, openedAt: 0, received: seen))
+            }
+            let expected = sockets[socket.index].chats.reduce(0) { $0 + (sentPerChat[$1] ?? 0) }
             let received = Set(socket.contents.filter { sequenceOf[$0] != nil }).count
             if let ending = socket.endedEarly {
                 problems.append(
@@ -218,11 +262,33 @@ public struct LoadRunner: Sendable {
             }
         }
         var unreadHistories: [String] = []
+        var userSocketViolations: [String] = []
+        let endSequence = (sends.last?.sequence ?? 0) + 1
+        if profile.socket == .user {
+            // Every member's chat JSON, then the history: the unread counts are checked against it.
+            for (uuid, members) in chats {
+                for member in members {
+                    let answer = try? await ChatClient(baseURL: member.account.client.baseURL, token: member.account.token).request(.GET, "/api/chat/\(uuid)/")
+                    guard let body = answer?.body, answer?.status == 200, let lastSeq = body["last_seq"]?.intValue, let readSeq = body["read_seq"]?.intValue,
+                        let unread = body["unread"]?.intValue
+                    else {
+                        userSocketViolations.append("\(member.username) could not read chat \(uuid)'s JSON at the end: \(answer.map { "\($0.status) \($0.rawBody.prefix(200))" } ?? "no answer")")
+                        continue
+                    }
+                    recording.chatStates.append(
+                        ChatStateLog(
+                            sequence: endSequence, step: "end", client: member.username, userID: member.account.id, user: member.account.uuid, chat: uuid,
+                            lastSeq: lastSeq, readSeq: readSeq, unread: unread, source: .end
+                        )
+                    )
+                }
+            }
+        }
         if profile.checkHistory {
             for (uuid, members) in chats {
                 guard let reader = members.first else { continue }
                 do {
-                    recording.histories.append(try await readHistory(uuid, as: reader, sequence: (sends.last?.sequence ?? 0) + 1))
+                    recording.histories.append(try await readHistory(uuid, as: reader, sequence: endSequence + 1))
                 } catch {
                     unreadHistories.append("the history of chat \(uuid) could not be read by \(reader.username): \(error)")
                 }
@@ -234,14 +300,18 @@ public struct LoadRunner: Sendable {
         }
         let deliveredRefusals = refusedYetDelivered.sorted().prefix(10).map { "the server said '\($0)' was not stored, yet delivered it" }
         let checked = InvariantChecker().check(recording)
-        let violations = checked.map(\.description) + unreadHistories + deliveredRefusals
+        if userSocketTotals.unanswered > 0 {
+            userSocketViolations.append("\(userSocketTotals.unanswered) send(s) on user sockets still open were never acknowledged (the first: \(userSocketTotals.firstUnanswered ?? "?"))")
+        }
+        let violations = checked.map(\.description) + unreadHistories + deliveredRefusals + userSocketViolations
         let invariants = InvariantOutcome.ofLoadRun(
             checked: checked, checkedHistory: profile.checkHistory, unreadHistories: unreadHistories,
             deliveredRefusals: (count: refusedYetDelivered.count, examples: deliveredRefusals)
         )
 
-        let socketsPerChat = Dictionary(grouping: opened, by: { sockets[$0].chat }).mapValues(\.count)
-        let expectedDeliveries = sent.reduce(0) { $0 + (socketsPerChat[sockets[$1.socket].chat] ?? 0) }
+        var socketsPerChat: [String: Int] = [:]
+        for index in opened { for chat in sockets[index].chats { socketsPerChat[chat, default: 0] += 1 } }
+        let expectedDeliveries = sent.reduce(0) { $0 + (socketsPerChat[chatOf($1)] ?? 0) }
         return LoadReport(
             profile: profile, seed: seed, server: baseURLs.joined(separator: ","), secondsSending: sendingSeconds,
             messagesSent: sent.count, messagesStored: stored.count, deliveries: deliveries, expectedDeliveries: expectedDeliveries,
@@ -254,8 +324,88 @@ public struct LoadRunner: Sendable {
             drain: DrainReport(limit: settleTimeout.inSeconds, seconds: recordings.map(\.drainSeconds).max() ?? 0, timedOut: recordings.contains(where: \.drainTimedOut)),
             socketProblems: problems,
             simulatorCPU: recordings.map(\.cpu) + (parentUsage.map { [$0] } ?? []),
-            invariants: invariants, timeline: timeline.timeline(), messagesRefused: refused.count
+            invariants: invariants, timeline: timeline.timeline(), messagesRefused: refused.count,
+            userSockets: profile.socket == .user ? userSocketTotals.report(acks: recording.acks.count) : nil
         )
+    }
+
+    // MARK: User sockets
+
+    /// Which user sockets drop and resume, and when: a seeded share of them (at least one when
+    /// the share is above 0, so a small run reconnects too), each every `reconnectEvery` seconds
+    /// from a seeded offset, while messages go out.
+    private func planReconnects(opened: [Int], random: inout SeededRandom) -> [PlannedReconnect] {
+        guard profile.socket == .user, profile.reconnectEvery > 0, profile.reconnectShare > 0 else { return [] }
+        let drawn = opened.map { socket in
+            (socket: socket, draw: Double(random.next() % 1_000_000) / 1_000_000, offset: Double(random.next() % 1_000_000) / 1_000_000 * profile.reconnectEvery)
+        }
+        var chosen = drawn.filter { $0.draw < profile.reconnectShare }
+        if chosen.isEmpty, let first = drawn.min(by: { $0.draw < $1.draw }) { chosen = [first] }
+        var plan: [PlannedReconnect] = []
+        for (socket, _, offset) in chosen {
+            for time in stride(from: offset, to: profile.duration, by: profile.reconnectEvery) { plan.append(PlannedReconnect(socket: socket, at: time)) }
+        }
+        return plan.sorted { $0.at < $1.at }
+    }
+
+    /// One log per connection of a user socket: the first owed its chats from its `hello`, each
+    /// reconnect from the positions it resumed from, and owed live what was sent after its
+    /// `hello` came (every connection but the last was dropped, and is owed nothing more).
+    private func userSocketLogs(_ socket: SocketRecording, seen: [SeenMessage], of endpoint: Endpoint, sentAt: [Int: UInt64], numbered: Int) -> [UserSocketLog] {
+        let connections = socket.userConnections ?? []
+        let chatIndexes = socket.chatIndexes ?? []
+        let connectionOf = socket.connections ?? []
+        var logs: [UserSocketLog] = []
+        for (position, connection) in connections.enumerated() {
+            // The newest message sent before this connection's hello: what comes after is owed live.
+            let from = position == 0 ? 0 : sentAt.filter { $0.value <= connection.openedAt }.map(\.key).max() ?? 0
+            let last = position == connections.count - 1
+            var frames: [UserSocketFrame] = []
+            var resumed = (socket.resumed ?? []).filter { $0.connection == connection.number }[...]
+            for (index, message) in seen.enumerated() where connectionOf[safe: index] == connection.number {
+                while let mark = resumed.first, mark.after <= index {
+                    frames.append(.resumed(chat: endpoint.chats[safe: mark.chat] ?? "?", seq: mark.seq, truncated: mark.truncated))
+                    resumed.removeFirst()
+                }
+                frames.append(.message(chat: endpoint.chats[safe: chatIndexes[safe: index] ?? -1] ?? "?", message))
+            }
+            frames += resumed.map { .resumed(chat: endpoint.chats[safe: $0.chat] ?? "?", seq: $0.seq, truncated: $0.truncated) }
+            logs.append(
+                UserSocketLog(
+                    client: endpoint.member.username, user: endpoint.member.account.uuid, number: numbered + logs.count + 1, openedAt: from,
+                    dropped: !last || socket.endedEarly != nil,
+                    chats: endpoint.chats.enumerated().map { index, chat in
+                        let start = connection.positions[safe: index] ?? nil
+                        return ChatWindow(chat: chat, from: from, position: start, resumed: connection.resumed && start != nil)
+                    },
+                    frames: frames
+                )
+            )
+        }
+        return logs
+    }
+
+    /// What the user sockets of a run did, summed.
+    private struct UserSocketTotals {
+        var reconnects = 0
+        var retried = 0
+        var sends = 0
+        var unanswered = 0
+        var firstUnanswered: String?
+
+        mutating func add(_ socket: SocketRecording, ended: Bool) {
+            reconnects += max(0, (socket.userConnections?.count ?? 1) - 1)
+            retried += socket.retried ?? 0
+            sends += socket.clientIDs?.count ?? 0
+            // A socket the server closed is reported as such; its last sends went with it.
+            guard !ended else { return }
+            unanswered += socket.unanswered?.count ?? 0
+            firstUnanswered = firstUnanswered ?? socket.unanswered?.first
+        }
+
+        func report(acks: Int) -> UserSocketLoadReport {
+            UserSocketLoadReport(reconnects: reconnects, retried: retried, sends: sends, acks: acks, unacknowledged: unanswered)
+        }
     }
 
     // MARK: Set-up
@@ -361,5 +511,12 @@ final class ErrorCounter: Sendable {
 
     var snapshot: [String: Int] {
         counts.withLock { $0 }
+    }
+}
+
+extension Array {
+    /// The element at `index`, or nil beyond the ends.
+    subscript(safe index: Int) -> Element? {
+        indices.contains(index) ? self[index] : nil
     }
 }

@@ -11,8 +11,10 @@ public struct SocketSpec: Sendable, Codable, Equatable {
     public var index: Int
     /// Its URL (with the user's token) and handshake headers (the session cookie).
     public var endpoint: SocketEndpoint
-    /// Its chat's uuid.
+    /// Its chat's uuid (a user socket's first chat).
     public var chat: String
+    /// For a user socket (`/ws/`): every chat it follows; nil for a chat socket.
+    public var userChats: [String]?
 }
 
 /// The first thing a worker is told: which sockets to open.
@@ -50,6 +52,15 @@ public struct PlannedSend: Sendable, Codable, Equatable {
     public var at: Double
     public var socket: Int
     public var content: String
+    /// On a user socket: the chat it goes to, and its idempotency key.
+    public var chat: String?
+    public var clientID: String?
+}
+
+/// A user socket's connection lost on purpose, and resumed, this many seconds after the start.
+public struct PlannedReconnect: Sendable, Codable, Equatable {
+    public var socket: Int
+    public var at: Double
 }
 
 /// The second thing a worker is told: when to start, what to send, and what to wait for.
@@ -65,6 +76,8 @@ public struct WorkerStart: Sendable, Codable {
     public var lastSendAt: Double
     /// The longest wait for the last deliveries after the last send, in seconds.
     public var drainSeconds: Double
+    /// User sockets' reconnects while sending, in order of time.
+    public var reconnects: [PlannedReconnect]?
 
     /// The broadcasts one socket should get.
     public struct Expectation: Sendable, Codable {
@@ -86,6 +99,17 @@ public struct SocketRecording: Sendable, Codable {
     public var endedEarly: LoadSocket.Ending?
     /// The messages the server told this socket it did not store.
     public var refused: [String]
+    /// A user socket's: each message's chat (an index in its spec's `userChats`) and connection.
+    public var chatIndexes: [Int]?
+    public var connections: [Int]?
+    /// A user socket's connections, acks, `resumed` frames, the sends made again after a
+    /// reconnect, and the sends (`client_id`, chat index) with those never answered.
+    public var userConnections: [LoadUserSocket.Connection]?
+    public var acks: [LoadUserSocket.Ack]?
+    public var resumed: [LoadUserSocket.Resumed]?
+    public var retried: Int?
+    public var clientIDs: [String]?
+    public var unanswered: [String]?
 
     init(index: Int, socket: LoadSocket) {
         self.index = index
@@ -96,6 +120,25 @@ public struct SocketRecording: Sendable, Codable {
         errorFrames = socket.errorFrames
         endedEarly = socket.ending
         refused = socket.refused
+    }
+
+    init(index: Int, userSocket socket: LoadUserSocket) {
+        self.index = index
+        let deliveries = socket.deliveries
+        contents = deliveries.map(\.content)
+        seqs = deliveries.map { $0.seq ?? -1 }
+        arrivals = deliveries.map(\.at)
+        chatIndexes = deliveries.map(\.chat)
+        connections = deliveries.map(\.connection)
+        errorFrames = socket.errorFrames
+        endedEarly = socket.ending
+        refused = socket.refused
+        userConnections = socket.connections
+        acks = socket.acks
+        resumed = socket.resumed
+        retried = socket.retriedCount
+        clientIDs = socket.sends.map(\.clientID)
+        unanswered = socket.unansweredIDs
     }
 }
 

@@ -29,10 +29,18 @@ extension ScenarioRunner {
         sockets["\(actor)/\(chatName)"] = OpenSocket(socket: socket, logIndex: index)
     }
 
-    /// Waits until every open socket (of `chat`, or of every chat) has every message it should have.
+    /// Waits until every open socket (of `chat`, or of every chat) has every message it should
+    /// have; and every user socket the answers to its sends, and, for each chat it follows, every
+    /// message sent since it followed the chat and every `seq` up to the newest any client has seen.
     func settle(chat uuid: String?) async {
         // One deadline for all sockets: a server that lost messages costs one timeout, not one per socket.
         let deadline = ContinuousClock.now + environment.settleTimeout
+        // First the answers to user sockets' sends: a send refused for now is sent again, and only
+        // then can the others get it.
+        for (_, open) in userSockets {
+            let keys = keyedSends.filter { $0.value.sockets.last == open.logIndex && (uuid == nil || $0.value.chat == uuid) }.keys
+            await awaitAnswers(Array(keys), on: open, until: deadline)
+        }
         for (_, open) in sockets {
             let log = recording.sockets[open.logIndex]
             guard uuid == nil || log.chat == uuid else { continue }
@@ -42,6 +50,44 @@ extension ScenarioRunner {
                 return expected.isSubset(of: got)
             }
         }
+        let undone = UndoneChanges(recording.changes)
+        for (_, open) in userSockets {
+            for window in recording.userSockets[open.logIndex].chats where window.until == nil && (uuid == nil || window.chat == uuid) {
+                let chat = window.chat
+                let expected = Set(recording.sends.filter { $0.chat == chat && $0.sequence > window.from }.map(\.content))
+                let newest = knownLastSeq(of: chat)
+                _ = await open.socket.wait(timeout: max(deadline - ContinuousClock.now, .zero)) { frames in
+                    var got: Set<String> = []
+                    var top = window.position ?? 0
+                    for received in frames where received.frame["command"] == "message" && received.frame["chat"]?.stringValue == chat {
+                        guard let json = received.frame["message"] else { continue }
+                        let message = undone(SeenMessage(json: json), in: chat)
+                        got.insert(message.content)
+                        top = max(top, message.seq ?? 0)
+                    }
+                    return expected.isSubset(of: got) && top >= newest
+                }
+            }
+        }
+    }
+
+    /// The newest `seq` of a chat any client of the run has seen (in an ack or a message).
+    func knownLastSeq(of chat: String) -> Int64 {
+        var newest = recording.acks.filter { $0.chat == chat }.map(\.seq).max() ?? 0
+        for (index, socket) in socketObjects where recording.sockets[index].chat == chat {
+            for received in socket.received { newest = max(newest, received.frame["message"]?["seq"]?.intValue ?? 0) }
+        }
+        for (_, socket) in userSocketObjects {
+            for received in socket.received where received.frame["chat"]?.stringValue == chat {
+                let frame = received.frame
+                switch frame["command"]?.stringValue {
+                case "message": newest = max(newest, frame["message"]?["seq"]?.intValue ?? 0)
+                case "ack": newest = max(newest, frame["seq"]?.intValue ?? 0)
+                default: continue
+                }
+            }
+        }
+        return newest
     }
 
     func close(_ open: OpenSocket) async {
@@ -56,6 +102,33 @@ extension ScenarioRunner {
             final.sockets[index].received = socket.received
                 .filter { $0.frame["command"] == "new_message" }
                 .compactMap { $0.frame["message"].map(SeenMessage.init(json:)) }
+        }
+        for (index, socket) in userSocketObjects.sorted(by: { $0.key < $1.key }) {
+            let frames = socket.received.map(\.frame)
+            final.userSockets[index].frames = frames.compactMap(UserSocketFrame.init(json:))
+            for frame in frames where frame["command"] == "ack" {
+                guard let chat = frame["chat"]?.stringValue, let clientID = frame["client_id"]?.stringValue, let id = frame["id"]?.intValue,
+                    let seq = frame["seq"]?.intValue
+                else {
+                    final.contractViolations.append(
+                        Violation(kind: .contract, scenario: scenario.name, step: "end", client: final.userSockets[index].name, message: "", detail: "an ack without chat, client_id, id or seq: \(frame.serialized)")
+                    )
+                    continue
+                }
+                final.acks.append(AckLog(client: final.userSockets[index].client, chat: chat, clientID: clientID, id: id, seq: seq, via: "user socket \(final.userSockets[index].number)"))
+            }
+        }
+        // A send is acknowledged on the socket it went on, unless that connection dropped first.
+        for (clientID, sent) in keyedSends.sorted(by: { $0.key < $1.key }) where sent.sockets.contains(where: { !final.userSockets[$0].dropped }) {
+            let author = username(sent.actor)
+            guard !final.acks.contains(where: { $0.client == author && $0.chat == sent.chat && $0.clientID == clientID }) else { continue }
+            // What the server said instead, if anything.
+            let answers = sent.sockets.compactMap { userSocketObjects[$0] }.flatMap(\.received).map(\.frame)
+                .filter { $0["command"] == "error" && $0["client_id"]?.stringValue == clientID }
+            let said = answers.isEmpty ? "no answer came" : "answered " + answers.map(\.serialized).joined(separator: ", ")
+            final.contractViolations.append(
+                Violation(kind: .contract, scenario: scenario.name, step: "end", client: author, message: sent.content, detail: "the send with client_id '\(clientID)' was never acknowledged: \(said)")
+            )
         }
         return final
     }

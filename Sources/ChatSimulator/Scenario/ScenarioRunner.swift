@@ -22,6 +22,21 @@ public actor ScenarioRunner {
         let logIndex: Int
     }
 
+    /// An actor's user socket (`/ws/`), and its log in the recording.
+    struct OpenUserSocket {
+        let socket: UserSocket
+        let logIndex: Int
+    }
+
+    /// A message sent with a `client_id`: who sent it, where, and what it said first.
+    struct KeyedSend {
+        let actor: String
+        let chat: String
+        let content: String
+        /// The user sockets (by log index) it was sent on, first send and retries.
+        var sockets: [Int] = []
+    }
+
     let scenario: Scenario
     let environment: ScenarioEnvironment
     let runID: String
@@ -31,6 +46,22 @@ public actor ScenarioRunner {
     var sockets: [String: OpenSocket] = [:]
     /// Every socket ever opened, by its log index: their frames go into the recording at the end.
     var socketObjects: [Int: ChatSocket] = [:]
+    /// Open user sockets by actor (one each).
+    var userSockets: [String: OpenUserSocket] = [:]
+    /// Every user socket ever opened, by its log index: their frames go into the recording at the end.
+    var userSocketObjects: [Int: UserSocket] = [:]
+    /// What each actor's dropped user socket had seen of each chat: where `resume` starts.
+    var droppedPositions: [String: [String: Int64]] = [:]
+    /// Messages sent with a `client_id`, by it.
+    var keyedSends: [String: KeyedSend] = [:]
+    /// Who is in each chat (by uuid), as the steps made it.
+    var members: [String: Set<String>] = [:]
+    /// The furthest read marker each `actor/chat` asked for.
+    var askedMarkers: [String: Int64] = [:]
+    /// How many times each `client_id` was sent again after a refusal for now ("busy").
+    var resentForNow: [String: Int] = [:]
+    /// When each `actor/chat` last sent `typing` (the server may drop repeats within 2 s).
+    var lastTyping: [String: ContinuousClock.Instant] = [:]
     var recording: Recording
     var sequence = 0
     var messageCount = 0
@@ -62,10 +93,12 @@ public actor ScenarioRunner {
             }
             currentStep = "end"
             await settle(chat: nil)
+            try await readFinalStates()
         } catch {
             contract(client: "-", "the run stopped: \(error)")
         }
         for (_, open) in sockets { await close(open) }
+        for (_, open) in userSockets { await close(open) }
         let recording = finalRecording()
         return ScenarioResult(
             scenario: scenario.name,
@@ -93,6 +126,17 @@ public actor ScenarioRunner {
         case .request(let step): try await step.run(in: self)
         case .logout(let step): try await step.run(in: self)
         case .settle: await settle(chat: nil)
+        case .userSocket(let step): try await step.run(in: self)
+        case .retry(let step): try await step.run(in: self)
+        case .drop(let step): try await step.run(in: self)
+        case .resume(let step): try await step.run(in: self)
+        case .edit(let step): try await step.run(in: self)
+        case .delete(let step): try await step.run(in: self)
+        case .typing(let step): try await step.run(in: self)
+        case .read(let step): try await step.run(in: self)
+        case .leave(let step): try await step.run(in: self)
+        case .remove(let step): try await step.run(in: self)
+        case .rename(let step): try await step.run(in: self)
         }
     }
 

@@ -16,6 +16,18 @@ extension Scenario {
         case logout(LogoutStep)
         /// Waits until every open socket has every message it should have.
         case settle
+        // The user socket, `/ws/` (PROTOCOL.md), and the REST additions around it.
+        case userSocket(UserSocketStep)
+        case retry(RetryStep)
+        case drop(DropStep)
+        case resume(ResumeStep)
+        case edit(EditStep)
+        case delete(DeleteStep)
+        case typing(TypingStep)
+        case read(ReadStep)
+        case leave(LeaveStep)
+        case remove(RemoveStep)
+        case rename(RenameStep)
 
         /// The kind, as the file names it.
         public var kind: String {
@@ -34,6 +46,17 @@ extension Scenario {
             case .request: "request"
             case .logout: "logout"
             case .settle: "settle"
+            case .userSocket: "user_socket"
+            case .retry: "retry"
+            case .drop: "drop"
+            case .resume: "resume"
+            case .edit: "edit"
+            case .delete: "delete"
+            case .typing: "typing"
+            case .read: "read"
+            case .leave: "leave"
+            case .remove: "remove"
+            case .rename: "rename"
             }
         }
 
@@ -63,6 +86,9 @@ extension Scenario {
             "connect": kind(Step.connect), "disconnect": kind(Step.disconnect), "send": kind(Step.send), "talk": kind(Step.talk),
             "history": kind(Step.history), "frame": kind(Step.frame),
             "request": kind(Step.request), "logout": kind(Step.logout),
+            "user_socket": kind(Step.userSocket), "retry": kind(Step.retry), "drop": kind(Step.drop), "resume": kind(Step.resume),
+            "edit": kind(Step.edit), "delete": kind(Step.delete), "typing": kind(Step.typing), "read": kind(Step.read),
+            "leave": kind(Step.leave), "remove": kind(Step.remove), "rename": kind(Step.rename),
             // No fields: `- settle:` or `- settle: {}`.
             "settle": { container, key in
                 if try !container.decodeNil(forKey: key) { _ = try container.decode(Strict<NoFields>.self, forKey: key) }

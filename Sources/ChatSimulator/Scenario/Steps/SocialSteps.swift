@@ -27,7 +27,10 @@ public struct AnswerStep: Sendable, Decodable {
         let id = try await invitee.account.invitation(from: inviter.account)
         let response = try await invitee.client.answerInvitation(id: id, accept: accept)
         runner.expect(response, expect ?? (accept ? 201 : 200), client: invitee.username, fields: accept ? ScenarioRunner.chatDetailFields : [])
-        if accept, let chat, let uuid = response.body?["uuid"]?.stringValue { runner.chats[chat] = uuid }
+        guard accept, response.status == 201, let uuid = response.body?["uuid"]?.stringValue else { return }
+        if let chat { runner.chats[chat] = uuid }
+        // A new private chat: both user sockets follow it at once.
+        await runner.joined([from, actor], chat: uuid)
     }
 }
 
@@ -41,7 +44,10 @@ public struct GroupStep: Sendable, Decodable {
         let owner = try runner.person(actor, "actor")
         let response = try await owner.client.createGroup(name: name)
         runner.expect(response, expect ?? 201, client: owner.username, fields: ScenarioRunner.chatDetailFields)
-        if let uuid = response.body?["uuid"]?.stringValue { runner.chats[chat] = uuid }
+        if let uuid = response.body?["uuid"]?.stringValue {
+            runner.chats[chat] = uuid
+            await runner.joined([actor], chat: uuid)
+        }
     }
 }
 
@@ -53,7 +59,9 @@ public struct AddStep: Sendable, Decodable {
 
     func run(in runner: isolated ScenarioRunner) async throws {
         let owner = try runner.person(actor, "actor"), user = try runner.person(user, "user")
-        let response = try await owner.client.addToChat(chatUUID: try runner.chat(chat), userUUID: user.uuid)
+        let uuid = try runner.chat(chat)
+        let response = try await owner.client.addToChat(chatUUID: uuid, userUUID: user.uuid)
         runner.expect(response, expect ?? 200, client: owner.username)
+        if response.status == 200 { await runner.joined([self.user], chat: uuid) }
     }
 }

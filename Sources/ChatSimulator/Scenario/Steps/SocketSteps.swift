@@ -42,13 +42,24 @@ public struct DisconnectStep: Sendable, Decodable {
 }
 
 /// `send`: `actor` sends `count` messages (or one `text`) on `chat`, each after its sender got
-/// the previous one back.
+/// the previous one back. With a `client_id`, on the actor's user socket (or REST, `via: rest`):
+/// see ``sendKeyed(in:)``.
 public struct SendStep: Sendable, Decodable {
     public let actor, chat: String
     public let text: String?
     public let count: Int?
+    /// The idempotency key (named as the file spells the field): the user socket's `send`, each
+    /// message with this `client_id` (one message) or `<client_id>-1` … `<client_id>-<count>`.
+    public let client_id: String?
+    /// With `client_id`: wait for each message's ack before the next (the default), or send them
+    /// all at once (a burst; the acks are checked at the end).
+    public let wait: Bool?
+    /// With `client_id`: the user socket (the default) or `POST /api/chat/<uuid>/messages/`.
+    public let via: Via?
 
     func run(in runner: isolated ScenarioRunner) async throws {
+        guard client_id == nil else { return try await sendKeyed(in: runner) }
+        guard wait == nil, via == nil else { throw SimulatorError("'wait' and 'via' go with a 'client_id' (the user socket's send)") }
         let open = try runner.socket(of: actor, on: chat), uuid = try runner.chat(chat)
         for _ in 0..<(count ?? 1) {
             let content = runner.nextContent(author: actor, text: text)
@@ -80,39 +91,60 @@ public struct TalkStep: Sendable, Decodable {
 }
 
 /// `history`: `actor` pages through `chat`'s whole history with `fetch_messages` (on its socket,
-/// or a short-lived one) until `NO MESSAGES`.
+/// or a short-lived one) until `NO MESSAGES`; with `socket: user`, with the user socket's
+/// `history` (`before_seq`, `limit` messages a page) until `more` is false.
 public struct HistoryStep: Sendable, Decodable {
+    /// Which socket reads the history.
+    public enum Socket: String, Sendable, Decodable {
+        case chat, user
+    }
+
     public let actor, chat: String
+    /// `chat` (the default: the chat socket's `fetch_messages`) or `user`.
+    public let socket: Socket?
+    /// With `socket: user`: messages a page (the server's default when left out).
+    public let limit: Int?
 
     func run(in runner: isolated ScenarioRunner) async throws {
         let uuid = try runner.chat(chat), person = try runner.person(actor, "actor")
         await runner.settle(chat: uuid)
-        let connected = runner.sockets["\(actor)/\(chat)"]?.socket
-        let socket: ChatSocket
-        if let connected {
-            socket = connected
-        } else {
-            socket = try await person.account.openSocket(chat: uuid, auth: runner.environment.socketAuth)
+        let newestFirst: [SeenMessage]
+        switch socket ?? .chat {
+        case .chat:
+            guard limit == nil else { throw SimulatorError("'limit' goes with 'socket: user'") }
+            let connected = runner.sockets["\(actor)/\(chat)"]?.socket
+            let socket: ChatSocket
+            if let connected { socket = connected } else { socket = try await person.account.openSocket(chat: uuid, auth: runner.environment.socketAuth) }
+            newestFirst = try await runner.walkHistory(socket, client: person.username)
+            if connected == nil { await socket.close() }
+        case .user:
+            newestFirst = try await userHistory(try runner.userSocket(of: actor).socket, chat: uuid, client: person.username, in: runner)
         }
-        var newestFirst: [SeenMessage] = []
-        for page in try await socket.historyPages() {
-            let messages = page["messages"]?.arrayValue ?? []
-            check(page, holding: messages.count, client: person.username, in: runner)
-            newestFirst += messages.map(SeenMessage.init(json:))
-        }
-        if connected == nil { await socket.close() }
         runner.sequence += 1
         runner.recording.histories.append(
             HistoryLog(sequence: runner.sequence, step: runner.currentStep, client: person.username, chat: uuid, newestFirst: newestFirst)
         )
     }
 
-    /// A page holds at most 15 messages, says when it is the last, and carries its cursor.
-    private func check(_ page: JSONValue, holding count: Int, client: String, in runner: isolated ScenarioRunner) {
-        if count > 15 { runner.contract(client: client, "a history page of \(count) messages (at most 15)") }
-        guard page["error"] != "NO MESSAGES" else { return }
-        if count < 15, page["error"] != "LAST PACKAGE" { runner.contract(client: client, "a short history page without LAST PACKAGE") }
-        if page["last_message_time_stamp"]?.stringValue == nil { runner.contract(client: client, "a history page without last_message_time_stamp") }
+    /// Pages back with the user socket's `history`: each page newest first, at most `limit`
+    /// messages, `more` until the oldest; the next page starts before the oldest `seq` of the last.
+    private func userHistory(_ socket: UserSocket, chat: String, client: String, in runner: isolated ScenarioRunner) async throws -> [SeenMessage] {
+        let pageSize = limit ?? Limits.historyPageSize
+        var newestFirst: [SeenMessage] = []
+        var before: Int64?
+        for _ in 0..<10_000 {
+            let page = try await socket.history(chat: chat, beforeSeq: before, limit: limit)
+            guard page["command"] == "history", let messages = page["messages"]?.arrayValue, let more = page["more"]?.boolValue else {
+                runner.contract(client: client, "history answered \(page.serialized.prefix(200))")
+                break
+            }
+            if messages.count > pageSize { runner.contract(client: client, "a history page of \(messages.count) messages (limit \(pageSize))") }
+            if more, messages.count < pageSize { runner.contract(client: client, "a short history page (\(messages.count) of \(pageSize)) that says more") }
+            newestFirst += messages.map(SeenMessage.init(json:))
+            guard more, let oldest = messages.compactMap({ $0["seq"]?.intValue }).min() else { break }
+            before = oldest
+        }
+        return newestFirst
     }
 }
 
