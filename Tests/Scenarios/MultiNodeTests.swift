@@ -8,7 +8,7 @@ import Testing
 /// the scenario's users spread over them. Runs when the suite runs on PostgreSQL + Redis.
 @Suite("Several nodes", .enabled(if: TestBackend.current == .postgres, "needs CHAT_TEST_BACKEND=postgres"))
 struct MultiNodeTests {
-    @Test("every scenario holds with users on three nodes", arguments: ScenarioTests.files)
+    @Test("every scenario holds with users on three nodes", .timeLimit(.minutes(5)), arguments: ScenarioTests.files)
     func threeNodes(file: URL) async throws {
         let keys = ScenarioTests.root.appendingPathComponent("google")
         let issuer = try await FakeGoogleIssuer.start(keysDirectory: keys)

@@ -21,7 +21,8 @@ struct ScenarioTests {
     static let seeds: [UInt64] = ProcessInfo.processInfo.environment["SCENARIO_SEED"].flatMap(UInt64.init).map { [$0] }
         ?? [20_261_126, UInt64.random(in: 1...UInt64(Int64.max))]
 
-    @Test("scenario", arguments: files, seeds)
+    /// A run that never ends fails, naming its case, instead of holding the whole suite.
+    @Test("scenario", .timeLimit(.minutes(5)), arguments: files, seeds)
     func scenario(file: URL, seed: UInt64) async throws {
         let results = try await ScenarioSuite(files: [file], seed: seed, storage: TestBackend.current.freshStorage()).run(
             serverURLs: [], googleKeys: Self.root.appendingPathComponent("google"), report: { _ in }
@@ -57,7 +58,7 @@ struct ScenarioTests {
         }
     }
 
-    @Test("a server that breaks what user sockets get fails the run, naming the invariant", arguments: FaultyUserSocketLayer.Fault.allCases)
+    @Test("a server that breaks what user sockets get fails the run, naming the invariant", .timeLimit(.minutes(5)), arguments: FaultyUserSocketLayer.Fault.allCases)
     func faultyUserSockets(fault: FaultyUserSocketLayer.Fault) async throws {
         // Resumes and read markers: the scenarios that exercise what each fault breaks.
         let name = fault == .markerBack ? "edits-and-reads.yaml" : "resume-mid-burst.yaml"

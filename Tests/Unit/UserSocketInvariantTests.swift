@@ -139,11 +139,17 @@ struct UserSocketInvariantTests {
         #expect(violations.contains { $0.kind == .lost && $0.message == "m1" })
     }
 
-    @Test("a dropped socket is owed nothing it had not received")
+    @Test("a dropped socket is owed nothing it had not received, not even 'resumed'; an open one is owed 'resumed'")
     func droppedOwesNothing() {
         var recording = Self.cleanRun()
         recording.userSockets[1].frames.removeLast()
         #expect(checker.check(recording).isEmpty)
+        var unanswered = Self.cleanRun()
+        unanswered.userSockets[2].frames.removeLast()
+        #expect(checker.check(unanswered).contains { $0.kind == .contract && $0.detail.contains("no 'resumed'") })
+        unanswered.userSockets[2].dropped = true
+        unanswered.userSockets[2].closedAt = 25
+        #expect(checker.check(unanswered).isEmpty)
     }
 
     @Test("a read event that goes back is flagged; so is a read_seq that goes back in the chat JSON")

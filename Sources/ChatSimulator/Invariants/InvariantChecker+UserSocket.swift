@@ -140,7 +140,8 @@ extension InvariantChecker {
                         continue
                     }
                 }
-                if resumedAt == nil { report(.contract, "", step: "?", "resumed chat \(window.chat), but no 'resumed' frame came") }
+                // A connection dropped again before its replay ended never hears `resumed`.
+                if resumedAt == nil, !socket.dropped { report(.contract, "", step: "?", "resumed chat \(window.chat), but no 'resumed' frame came") }
                 if let resumedAt {
                     let beforeResumed = socket.frames.prefix { if case .resumed(window.chat, _, _) = $0 { false } else { true } }
                     for case .message(window.chat, let message) in beforeResumed where (message.seq ?? 0) > resumedAt {
