@@ -70,7 +70,7 @@ status=0
 
 for index in $(seq "$nodes"); do
     port=$((18800 + index))
-    pid=$(pgrep -f -- "chat-server --port $port" | head -n 1 || true)
+    pid=$(pgrep -f -- "^[^ ]*chat-server --port $port" | head -n 1 || true)  # the server, not perf
     # CPU to the hundredth of a second (ps rounds to whole seconds): user + system ticks.
     cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f s", ($14 + $15) / hz }' "/proc/$pid/stat" 2>/dev/null || echo '?')
     echo "-- node $index: CPU $cpu, RSS $(ps -o rss= -p "$pid" 2>/dev/null || echo '?') KiB"
