@@ -42,20 +42,19 @@ public final class FaultyUserSocketLayer: ChannelLayer {
     public func isReachable() async -> Bool { await inner.isReachable() }
 
     public func publish(chatID: Int64, seq: Int64, frames: MessageFrames) async throws {
+        let user = frames.user
         let userFrame = state.withLock { state -> String in
             state.messages += 1
-            defer { state.lastUserFrame[chatID] = frames.user }
-            guard state.messages % 3 == 0 else { return frames.user }
+            defer { state.lastUserFrame[chatID] = user }
+            guard state.messages % 3 == 0 else { return user }
             switch fault {
             case .dropMessages: return #"{"command":"pong"}"#
-            case .repeatMessages: return state.lastUserFrame[chatID] ?? frames.user
-            case .markerBack: return frames.user
+            case .repeatMessages: return state.lastUserFrame[chatID] ?? user
+            case .markerBack: return user
             }
         }
-        guard userFrame != frames.user, let altered = MessageFrames(encoded: "\(frames.chat.utf8.count) \(frames.chat)\(userFrame)") else {
-            return try await inner.publish(chatID: chatID, seq: seq, frames: frames)
-        }
-        try await inner.publish(chatID: chatID, seq: seq, frames: altered)
+        guard userFrame != user else { return try await inner.publish(chatID: chatID, seq: seq, frames: frames) }
+        try await inner.publish(chatID: chatID, seq: seq, frames: MessageFrames(chat: frames.chat, user: userFrame))
     }
 
     public func publish(_ event: UserSocketEvent) async throws {

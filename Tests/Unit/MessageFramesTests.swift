@@ -40,6 +40,17 @@ struct MessageFramesTests {
         }
     }
 
+    @Test("frames given whole cross the channel layer whole, and so does the older form that carried both frames")
+    func givenWhole() throws {
+        let chat = #"{"command":"new_message","message":{"id":1}}"#
+        for user in [#"{"command":"pong"}"#, #"{"command":"message","chat":"x","message":{"id":1}}"#] {
+            let frames = MessageFrames(chat: chat, user: user)
+            let decoded = try #require(MessageFrames(encoded: frames.encoded))
+            #expect(decoded == frames)
+            #expect(decoded.chat == chat && decoded.user == user)
+        }
+    }
+
     @Test("a channel-layer string that is not one is refused, not misread")
     func badEncodings() {
         for bad in ["", "x", "12", "-1 {}", "5 {}", "999 {\"command\":\"new_message\"}"] {

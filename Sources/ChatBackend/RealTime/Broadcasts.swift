@@ -1,23 +1,30 @@
 import Foundation
 
 /// A new message's frames: the chat socket's `new_message` (API.md), encoded once for all its
-/// recipients, and what the user socket's `message` (PROTOCOL.md) adds to it.
+/// recipients, and the user socket's `message` (PROTOCOL.md).
 ///
-/// The user frame is derived from the chat frame only when a user socket receives the message
+/// The user frame is spliced from the chat frame only when a user socket receives the message
 /// (``user``): the message's JSON is the same in both, so this is string assembly, not a second
 /// encoding. Encoding both for every message cost 5 % of the server's time under load, with no
 /// user socket open (`docs/performance.md`).
 public struct MessageFrames: Sendable, Equatable {
     /// `{"command": "new_message", "message": {...}}`
     public let chat: String
-    /// The chat's uuid, the author's uuid and the send's client id: the user frame's additions.
-    let chatUUID: String
-    let authorUUID: String
-    let clientID: String?
+    private let userFrame: UserFrameSource
+
+    /// Where the user frame comes from.
+    private enum UserFrameSource: Sendable, Equatable {
+        /// Spliced from the chat frame with what the user frame adds: the chat's uuid, the
+        /// author's uuid and the send's client id.
+        case spliced(chatUUID: String, authorUUID: String, clientID: String?)
+        /// Given whole (a channel layer that rewrites what user sockets get, in tests).
+        case given(String)
+    }
 
     /// The frames of `message`, stored in the chat `chatUUID` by the user `authorUUID`.
     public init(_ message: Message, chatUUID: UUID, authorUUID: UUID) {
-        self.init(chat: ServerFrame.newMessage(message), chatUUID: chatUUID.text, authorUUID: authorUUID.text, clientID: message.clientID)
+        chat = ServerFrame.newMessage(message)
+        userFrame = .spliced(chatUUID: chatUUID.text, authorUUID: authorUUID.text, clientID: message.clientID)
     }
 
     /// The frames of a message read back from the database.
@@ -25,41 +32,57 @@ public struct MessageFrames: Sendable, Equatable {
         self.init(deliverable.message, chatUUID: deliverable.chatUUID, authorUUID: deliverable.authorUUID)
     }
 
-    private init(chat: String, chatUUID: String, authorUUID: String, clientID: String?) {
+    /// Frames given whole: what a user socket gets need not be what the chat frame says.
+    public init(chat: String, user: String) {
         self.chat = chat
-        self.chatUUID = chatUUID
-        self.authorUUID = authorUUID
-        self.clientID = clientID
+        userFrame = .given(user)
+    }
+
+    private init(chat: String, userFrame: UserFrameSource) {
+        self.chat = chat
+        self.userFrame = userFrame
+    }
+
+    /// `{"command": "message", "chat", "message": {..., "author", "client_id"?}}`. Build it once
+    /// per delivery.
+    public var user: String {
+        switch userFrame {
+        case .given(let frame): frame
+        case .spliced(let chatUUID, let authorUUID, let clientID): Self.splice(chat, chatUUID: chatUUID, authorUUID: authorUUID, clientID: clientID)
+        }
     }
 
     private static let chatPrefix = #"{"command":"new_message","message":{"#
     private static let chatSuffix = "}}"
 
-    /// `{"command": "message", "chat", "message": {..., "author", "client_id"?}}`: the chat frame's
-    /// message with the user frame's additions. Build it once per delivery.
-    public var user: String {
-        guard chat.hasPrefix(Self.chatPrefix), chat.hasSuffix(Self.chatSuffix) else {
+    private static func splice(_ chat: String, chatUUID: String, authorUUID: String, clientID: String?) -> String {
+        guard chat.hasPrefix(chatPrefix), chat.hasSuffix(chatSuffix) else {
             // Not the shape ServerFrame.newMessage writes (a node of another release): rebuild it.
-            return rebuiltUserFrame()
+            return rebuild(chat, chatUUID: chatUUID, authorUUID: authorUUID, clientID: clientID)
         }
-        let body = chat.dropFirst(Self.chatPrefix.count).dropLast(Self.chatSuffix.count)
+        let body = chat.dropFirst(chatPrefix.count).dropLast(chatSuffix.count)
         var frame = #"{"command":"message","chat":"# + JSONValue.string(chatUUID).serialized + #","message":{"# + body
         frame += #","author":"# + JSONValue.string(authorUUID).serialized
         if let clientID { frame += #","client_id":"# + JSONValue.string(clientID).serialized }
-        return frame + Self.chatSuffix
+        return frame + chatSuffix
     }
 
-    private func rebuiltUserFrame() -> String {
+    private static func rebuild(_ chat: String, chatUUID: String, authorUUID: String, clientID: String?) -> String {
         guard case .object(var message)? = (try? JSONValue.parse(Array(chat.utf8)))?["message"] else { return chat }
         message.append(("author", .string(authorUUID)))
         if let clientID { message.append(("client_id", .string(clientID))) }
         return JSONValue.object([("command", "message"), ("chat", .string(chatUUID)), ("message", .object(message))]).serialized
     }
 
-    /// The frames in one string for a channel layer: `<length of chat> <chat><chat uuid><author
-    /// uuid><client id>` (uuids are 36 characters), so the receiver splits it without parsing JSON.
+    /// The frames in one string for a channel layer, split by the receiver without parsing JSON:
+    /// `<length of chat> <chat>` then either `<chat uuid><author uuid><client id>` (uuids are 36
+    /// hex digits and dashes) or, for frames given whole, the user frame (a JSON object, so it
+    /// begins with `{`).
     public var encoded: String {
-        "\(chat.utf8.count) \(chat)\(chatUUID)\(authorUUID)\(clientID ?? "")"
+        switch userFrame {
+        case .given(let user): "\(chat.utf8.count) \(chat)\(user)"
+        case .spliced(let chatUUID, let authorUUID, let clientID): "\(chat.utf8.count) \(chat)\(chatUUID)\(authorUUID)\(clientID ?? "")"
+        }
     }
 
     /// The frames of an ``encoded`` string, or nil if it is not one.
@@ -69,13 +92,21 @@ public struct MessageFrames: Sendable, Equatable {
             return nil
         }
         let start = bytes.index(after: space)
-        guard let chatEnd = bytes.index(start, offsetBy: length, limitedBy: bytes.endIndex),
-            let chatUUIDEnd = bytes.index(chatEnd, offsetBy: 36, limitedBy: bytes.endIndex),
-            let authorEnd = bytes.index(chatUUIDEnd, offsetBy: 36, limitedBy: bytes.endIndex),
-            let chat = String(bytes[start..<chatEnd]), let chatUUID = String(bytes[chatEnd..<chatUUIDEnd]),
-            let authorUUID = String(bytes[chatUUIDEnd..<authorEnd]), let clientID = String(bytes[authorEnd...])
+        guard let chatEnd = bytes.index(start, offsetBy: length, limitedBy: bytes.endIndex), let chat = String(bytes[start..<chatEnd]) else {
+            return nil
+        }
+        let rest = bytes[chatEnd...]
+        if rest.first == UInt8(ascii: "{") {
+            guard let user = String(rest) else { return nil }
+            self.init(chat: chat, userFrame: .given(user))
+            return
+        }
+        guard let chatUUIDEnd = rest.index(chatEnd, offsetBy: 36, limitedBy: rest.endIndex),
+            let authorEnd = rest.index(chatUUIDEnd, offsetBy: 36, limitedBy: rest.endIndex),
+            let chatUUID = String(rest[chatEnd..<chatUUIDEnd]), let authorUUID = String(rest[chatUUIDEnd..<authorEnd]),
+            let clientID = String(rest[authorEnd...])
         else { return nil }
-        self.init(chat: chat, chatUUID: chatUUID, authorUUID: authorUUID, clientID: clientID.isEmpty ? nil : clientID)
+        self.init(chat: chat, userFrame: .spliced(chatUUID: chatUUID, authorUUID: authorUUID, clientID: clientID.isEmpty ? nil : clientID))
     }
 }
 
