@@ -31,9 +31,10 @@ struct SocketBackpressureTests {
     func senderFasterThanStore() async throws {
         try await TestServer.run(configure: {
             $0.rateLimits = .off
-            // Pings every second: a pong stuck behind the backlog for longer would close the socket
-            // (before the reader stopped waiting for the store, it was closed within two seconds).
-            $0.connections.socketPingInterval = .seconds(1)
+            // Pings every 3 s: a pong stuck behind the backlog (50 s of it) for longer would close
+            // the socket, as it did before the reader stopped waiting for the store. (At 1 s, the
+            // test client's own pong came too late when the whole suite shared two cores.)
+            $0.connections.socketPingInterval = .seconds(3)
             $0.connections.socketPendingCommands = 4
             $0.wrapChannelLayer = { SlowChannelLayer(base: $0, delay: .milliseconds(100)) }
         }) { server in
