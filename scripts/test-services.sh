@@ -32,7 +32,7 @@ postgres() {
         fi
         [ "$(id -u)" = 0 ] && chown -R postgres "$STATE/pg"
         as_postgres "$bin/pg_ctl" -D "$STATE/pg" -w -l "$STATE/pg/server.log" \
-            -o "-p $PG_PORT -k $STATE/pg -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null
+            -o "-p $PG_PORT -k $STATE/pg -c listen_addresses=127.0.0.1 -c max_connections=500 -c fsync=off" start >/dev/null
         ;;
     stop)
         as_postgres "$bin/pg_ctl" -D "$STATE/pg" -w -m fast stop >/dev/null
