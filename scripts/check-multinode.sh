@@ -2,11 +2,13 @@
 # Three chat-server processes on three ports, sharing one PostgreSQL database and one Redis, and
 # nginx in front of them with deploy/nginx.conf (rewritten for these ports by
 # scripts/nginx-local-conf.py; no root needed: its pid file, logs and temporary files go to a
-# temporary folder). The simulator runs every scenario (every invariant must hold), then a short
-# load run, twice: with its users spread over the nodes directly, then with every user going through
-# nginx, which must spread them over all three nodes. Needs the services of scripts/test-services.sh
-# (their env: CHAT_TEST_POSTGRES_URL, CHAT_TEST_REDIS_URL) and nginx (install-dependencies.sh
-# --services). Writes the load reports to .build/multinode-load.json and .build/multinode-nginx-load.json.
+# temporary folder). The simulator runs every scenario (every invariant must hold), then short
+# load runs: on chat sockets and on user sockets (half of the users reconnecting) with the users
+# spread over the nodes directly, then on chat sockets with every user going through nginx, which
+# must spread them over all three nodes. Needs the services of scripts/test-services.sh (their env:
+# CHAT_TEST_POSTGRES_URL, CHAT_TEST_REDIS_URL) and nginx (install-dependencies.sh --services).
+# Writes the load reports to .build/multinode-load.json, .build/multinode-user-load.json and
+# .build/multinode-nginx-load.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -82,6 +84,10 @@ if grep -q '^skip ' "$logs/scenarios-proxy.txt"; then echo "scenarios were skipp
 echo "-- load across three nodes"
 "$bin/chat-sim" load --server "$nodes" --users 30 --chats 10 --group-size 5 --rate 100 --ramp-up 2 --duration 10 \
     --seed 12 --report .build/multinode-load.json
+
+echo "-- load on user sockets across three nodes, half of the users reconnecting and resuming"
+"$bin/chat-sim" load --profile fixtures/load/user-sockets-reconnect.yaml --server "$nodes" --rate 100 --duration 10 \
+    --seed 15 --report .build/multinode-user-load.json
 
 echo "-- load through nginx"
 "$bin/chat-sim" load --server "$proxy" --users 30 --chats 10 --group-size 5 --rate 100 --ramp-up 2 --duration 10 \

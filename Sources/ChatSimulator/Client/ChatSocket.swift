@@ -39,23 +39,14 @@ public final class ChatSocket: Sendable {
         self.outgoing = outgoing
         self.connection = Task {
             defer { openedContinuation.finish() }
-            let frame = try await WebSocketClient.connect(
-                url: url, configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: endpoint.fields), logger: Logger(label: "chat-sim.socket")
-            ) { inbound, outbound, _ in
-                openedContinuation.yield()
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        for await frame in outgoingStream { try await outbound.write(frame) }
-                        try await outbound.close(.normalClosure, reason: nil)
-                    }
-                    for try await message in inbound.messages(maxSize: 1 << 20) {
-                        guard case .text(let text) = message else { continue }
-                        let received = Received(frame: (try? JSONValue.parse(Array(text.utf8))) ?? .string(text), at: .now)
-                        inbox.frames.withLock { $0.append(received) }
-                    }
-                    group.cancelAll()
+            let frame = try await WebSocketPump.run(
+                url: url, headers: endpoint.fields, logger: Logger(label: "chat-sim.socket"), outgoing: outgoingStream,
+                opened: { openedContinuation.yield() },
+                receive: { text in
+                    let received = Received(frame: (try? JSONValue.parse(Array(text.utf8))) ?? .string(text), at: .now)
+                    inbox.frames.withLock { $0.append(received) }
                 }
-            }
+            )
             inbox.closed.withLock { $0 = .some(frame) }
         }
         var iterator = opened.makeAsyncIterator()

@@ -78,22 +78,11 @@ public final class LoadSocket: Sendable {
         self.connection = Task {
             var ending: Ending
             do {
-                let frame = try await WebSocketClient.connect(
-                    url: url, configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: endpoint.fields), logger: Logger(label: "chat-sim.load-socket")
-                ) { inbound, outbound, _ in
-                    openedContinuation.yield(.success(()))
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            for await frame in outgoingStream { try await outbound.write(frame) }
-                            try await outbound.close(.normalClosure, reason: nil)
-                        }
-                        for try await message in inbound.messages(maxSize: 1 << 20) {
-                            guard case .text(let text) = message else { continue }
-                            Self.receive(text, at: MonotonicTime.now(), inbox: inbox)
-                        }
-                        group.cancelAll()
-                    }
-                }
+                let frame = try await WebSocketPump.run(
+                    url: url, headers: endpoint.fields, logger: Logger(label: "chat-sim.load-socket"), outgoing: outgoingStream,
+                    opened: { openedContinuation.yield(.success(())) },
+                    receive: { Self.receive($0, at: MonotonicTime.now(), inbox: inbox) }
+                )
                 ending = Ending(code: frame.map { Int(UInt16(webSocketErrorCode: $0.closeCode)) }, reason: frame?.reason, dropped: frame == nil, byClient: false)
             } catch {
                 openedContinuation.yield(.failure(error))

@@ -219,22 +219,11 @@ public final class LoadUserSocket: Sendable {
         let task = Task { [self] in
             var ending: LoadSocket.Ending
             do {
-                let frame = try await WebSocketClient.connect(
-                    url: url, configuration: .init(maxFrameSize: 1 << 20), logger: Logger(label: "chat-sim.load-user-socket")
-                ) { inbound, outbound, _ in
-                    openedContinuation.yield(.success(()))
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            for await frame in outgoingStream { try await outbound.write(frame) }
-                            try await outbound.close(.normalClosure, reason: nil)
-                        }
-                        for try await message in inbound.messages(maxSize: 1 << 20) {
-                            guard case .text(let text) = message else { continue }
-                            self.receive(text, at: MonotonicTime.now(), connection: number)
-                        }
-                        group.cancelAll()
-                    }
-                }
+                let frame = try await WebSocketPump.run(
+                    url: url, logger: Logger(label: "chat-sim.load-user-socket"), outgoing: outgoingStream,
+                    opened: { openedContinuation.yield(.success(())) },
+                    receive: { self.receive($0, at: MonotonicTime.now(), connection: number) }
+                )
                 ending = LoadSocket.Ending(
                     code: frame.map { Int(UInt16(webSocketErrorCode: $0.closeCode)) }, reason: frame?.reason, dropped: frame == nil, byClient: false
                 )
