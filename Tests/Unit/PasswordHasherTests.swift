@@ -9,6 +9,8 @@ struct PasswordHasherTests {
         let hasher = PasswordHasher(cost: 12, maximumPending: 1, threads: 1)
         let service = Task { try await hasher.run() }
         defer { service.cancel() }
+        // Only once the pool runs: before, a hash is refused as busy too, and the test would race it.
+        try await Self.whenStarted { try await hasher.admitted {} }
         let running = Task { try await hasher.hash("first-password") }
         try await Task.sleep(for: .milliseconds(50))
         let error = await #expect(throws: APIError.self) { try await hasher.hash("second-password") }
