@@ -105,7 +105,12 @@ public final class SQLiteDatabase: SQLDatabase {
         let connection: SQLiteConnection
 
         func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
-            let rows = try await connection.query(sql, binds.map(Self.sqliteData))
+            let rows: [SQLiteRow]
+            do {
+                rows = try await connection.query(sql, binds.map(Self.sqliteData))
+            } catch let error as SQLiteError where error.isUniqueViolation {
+                throw SQLUniqueViolation()
+            }
             return rows.map { row in
                 var values: [String: SQLValue] = [:]
                 for column in row.columns {
@@ -133,5 +138,12 @@ public final class SQLiteDatabase: SQLDatabase {
             case .null: .null
             }
         }
+    }
+}
+
+extension SQLiteError {
+    /// A write that would duplicate a unique value (with or without SQLite's extended codes).
+    var isUniqueViolation: Bool {
+        reason == .constraintUniqueFailed || (reason == .constraint && message.contains("UNIQUE"))
     }
 }

@@ -17,8 +17,12 @@ import Synchronization
 ///
 /// A send may carry a client id, its idempotency key with its author and chat: a send whose key
 /// is stored already (a retry) stores nothing, is not published, and gets the first message back.
-/// The chat's row lock (PostgreSQL) or the single writer (SQLite) orders a retry after its first
-/// send, so the look-up sees it; the unique index catches anything else.
+/// Retries are rare, so a batch is first inserted without looking its keys up: a stored key fails
+/// it at the unique index, the transaction rolls back (no `seq` is spent), and the batch is
+/// stored again after a look-up (``KeyCheck``). The look-up inside the transaction cost a
+/// statement per batch while the chats' rows were locked: user-socket sends were twice as slow
+/// as chat-socket ones on PostgreSQL (`docs/performance.md`). The chat's row lock (PostgreSQL)
+/// or the single writer (SQLite) orders a retry after its first send, so the look-up sees it.
 final class MessageWriter: Sendable {
     /// One message waiting to be stored.
     struct Pending: Sendable {
@@ -32,6 +36,25 @@ final class MessageWriter: Sendable {
         /// The idempotency key, when the send has one.
         var key: SendKey? {
             clientID.map { SendKey(chatID: chatID, authorID: authorID, clientID: $0) }
+        }
+    }
+
+    /// How a batch's idempotency keys are checked.
+    enum KeyCheck {
+        /// Insert at once; a key stored already fails the insert at the unique index.
+        case atTheIndex
+        /// Look the keys up first (a key failed the first try).
+        case lookUp
+        /// Look the keys up, one last time (a retry raced its first send past the look-up).
+        case lookUpLastTime
+
+        /// The check for the next try after a unique violation, or nil when none is left.
+        var next: KeyCheck? {
+            switch self {
+            case .atTheIndex: .lookUp
+            case .lookUp: .lookUpLastTime
+            case .lookUpLastTime: nil
+            }
         }
     }
 
@@ -101,28 +124,36 @@ final class MessageWriter: Sendable {
         }
     }
 
-    /// Commits a batch and publishes it in commit order. When a batch fails, each message is tried
-    /// on its own, so one bad message (a chat deleted meanwhile) fails only its own sender.
-    private func commit(_ batch: [Pending], mayRetryDuplicate: Bool = true) async {
+    /// Commits a batch and publishes it in commit order.
+    private func commit(_ batch: [Pending], keyCheck: KeyCheck = .atTheIndex) async {
         do {
-            let results = try await insert(batch)
+            let results = try await insert(batch, keyCheck: keyCheck)
             for (pending, result) in zip(batch, results) {
                 if result.isNew { await pending.publish(result.message) }
                 pending.stored.resume(returning: result)
             }
-        } catch let error where batch.count > 1 && !(error is DatabaseUnavailableError) {
-            for pending in batch { await commit([pending]) }
-        } catch is SQLUniqueViolation where mayRetryDuplicate {
-            // A retry raced its first send past the look-up and lost at the unique index: the
-            // first send is committed now, and the next look-up finds it.
-            await commit(batch, mayRetryDuplicate: false)
+        } catch let error as SQLUniqueViolation {
+            // A retry of a stored send (or one that raced its first send past the look-up): the
+            // batch rolled back; stored again after a look-up, the retry gets the first message.
+            guard let next = keyCheck.next else { return await fail(batch, with: error, keyCheck: keyCheck) }
+            await commit(batch, keyCheck: next)
         } catch {
+            await fail(batch, with: error, keyCheck: keyCheck)
+        }
+    }
+
+    /// A batch that failed: each message is tried on its own, so one bad message (a chat deleted
+    /// meanwhile) fails only its own sender; a lone message fails its sender.
+    private func fail(_ batch: [Pending], with error: any Error, keyCheck: KeyCheck) async {
+        if batch.count > 1 && !(error is DatabaseUnavailableError) {
+            for pending in batch { await commit([pending], keyCheck: keyCheck) }
+        } else {
             for pending in batch { pending.stored.resume(throwing: error) }
         }
     }
 
     /// Stores the batch in one transaction; returns what each send got, in the batch's order.
-    private func insert(_ batch: [Pending]) async throws -> [StoredMessage] {
+    private func insert(_ batch: [Pending], keyCheck: KeyCheck) async throws -> [StoredMessage] {
         let now = clock().microseconds
         let dialect = database.dialect
         return try await database.transaction { connection in
@@ -134,7 +165,8 @@ final class MessageWriter: Sendable {
                     "SELECT id FROM chats WHERE id IN (\(Self.placeholders(ids.count))) ORDER BY id FOR UPDATE", ids.map(SQLValue.int)
                 )
             }
-            let plan = try await SendPlan(batch, stored: Self.storedSends(batch, on: connection))
+            let stored = keyCheck == .atTheIndex ? [:] : try await Self.storedSends(batch, on: connection)
+            let plan = SendPlan(batch, stored: stored)
             let fresh = try await Self.insertFresh(plan.fresh.map { batch[$0] }, on: connection, now: now, dialect: dialect)
             return plan.results(fresh: fresh)
         }
