@@ -70,6 +70,20 @@ struct ScenarioSelectionTests {
         }
     }
 
+    @Test("against a server with its default rate limits, a run that meets them fails saying how to run the server")
+    func rateLimitedSaysWhatToDo() async throws {
+        let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys) { configuration in
+            configuration.rateLimits = RateLimitSettings()
+        }
+        // Eight sign-ups from one address: more than the default burst of five.
+        let results = try await withTaggedScenarios { files in
+            try await ScenarioSuite(files: files + files, seed: 9).run(serverURLs: [server.baseURL], googleKeys: Self.keys, report: { _ in })
+        }
+        await server.stop()
+        let messages = results.flatMap(\.violations).map(\.description)
+        #expect(messages.contains { $0.contains("answered 429") && $0.contains("RATE_LIMITS=off") }, "\(messages)")
+    }
+
     @Test("against a server without Google sign-in, the Google scenario is skipped with the how-to, the others run, and the run passes")
     func googleOffSkips() async throws {
         let server = try await InProcessServer.start(storage: TestBackend.current.freshStorage(), googleKeys: Self.keys) { configuration in

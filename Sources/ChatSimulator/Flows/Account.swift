@@ -93,7 +93,13 @@ public struct FlowError: Error, CustomStringConvertible {
     init(_ request: String, _ response: APIResponse, expected status: Int) {
         kind = "\(request) \(response.status)"
         description = "\(request) answered \(response.status), expected \(status): \(response.rawBody.prefix(200))"
+            + (response.status == 429 ? Self.rateLimitHint : "")
     }
+
+    /// Every virtual user comes from this machine's one address, which a server's default limits
+    /// soon throttle: say what to do, not only what happened.
+    static let rateLimitHint =
+        " (the server rate-limits this machine's address; run the server under test with RATE_LIMITS=off, e.g. `RATE_LIMITS=off scripts/serve`)"
 
     init(_ request: String, _ response: APIResponse, lacking fields: [String]) {
         kind = "\(request) lacks \(fields.joined(separator: ", "))"
