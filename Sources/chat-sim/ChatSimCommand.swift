@@ -17,8 +17,9 @@ struct ChatSimCommand: AsyncParsableCommand {
               chat-sim run fixtures/scenarios                  every scenario, in-process server
               chat-sim run fixtures/scenarios/group-chat.yaml --server http://127.0.0.1:8000
               chat-sim load --users 50 --rate 200 --duration 30 --report load.json
+              chat-sim fake-google --port 9090              Google sign-in without Google
             """,
-        subcommands: [Run.self, Load.self, LoadWorker.self]
+        subcommands: [Run.self, Load.self, FakeGoogle.self, LoadWorker.self]
     )
 }
 
@@ -46,6 +47,36 @@ struct ServerOptions: ParsableArguments {
     /// The seed to use, announced so a failing run can be replayed.
     func resolvedSeed() -> UInt64 {
         seed ?? UInt64.random(in: 1...UInt64(Int64.max))
+    }
+}
+
+/// `chat-sim fake-google`: the fake Google issuer on its own, until stopped.
+struct FakeGoogle: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fake-google",
+        abstract: "Serve the fake Google issuer until stopped (Ctrl-C): sign in to a server's web app with Google, without Google.",
+        discussion: """
+            Start chat-server with the settings it prints; the web app (/app/) then shows "Sign in
+            with Google", whose consent page here asks only for an e-mail (any, no password). The
+            keys are the test keys in fixtures/google/: never let a real deployment trust them.
+            """
+    )
+
+    @Option(help: "Port to listen on (127.0.0.1); 0: a free one.")
+    var port = 0
+
+    @Option(help: "The Google client ID the server accepts (GOOGLE_CLIENT_IDS).")
+    var googleClientID = "chat-sim.apps.googleusercontent.com"
+
+    @Option(help: "Folder holding google/ (the fake issuer's test keys). Default: ./fixtures")
+    var fixtures: String = "fixtures"
+
+    func run() async throws {
+        let keys = URL(fileURLWithPath: fixtures).appendingPathComponent("google")
+        let issuer = try await FakeGoogleIssuer.start(keysDirectory: keys, port: port, stopOnSignals: true)
+        print("fake Google issuer on http://127.0.0.1:\(issuer.port); start chat-server with:")
+        print("  " + issuer.serverSettings(clientID: googleClientID).joined(separator: " "))
+        try await issuer.untilStopped()
     }
 }
 

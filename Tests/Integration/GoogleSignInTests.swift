@@ -1,6 +1,8 @@
+import AsyncHTTPClient
 import ChatBackend
 import ChatSimulator
 import Foundation
+import NIOCore
 import Testing
 
 @Suite("Google sign-in")
@@ -219,5 +221,99 @@ struct GoogleSignInTests {
             let reply = try await Self.signIn(server, ["id_token": "x.y.z"])
             #expect(reply.json == ["non_field_errors": ["Google sign-in is not enabled on this server."]])
         }
+    }
+
+    @Test("the web app's button: config.json names the first client ID and the consent page, which sends the browser back with a token of its nonce that signs in")
+    func webAppConsentFlow() async throws {
+        try await Self.run(configure: { [authorizationURL = "http://127.0.0.1:9/o/oauth2/v2/auth"] in $0.authorizationURL = authorizationURL }) { server, issuer in
+            let config = try await server.get("/app/config.json")
+            #expect(config.status == .ok && config.headers[.contentSecurityPolicy] != nil)
+            #expect(config.json == ["google": ["client_id": "another-app.apps.googleusercontent.com", "authorization_url": "http://127.0.0.1:9/o/oauth2/v2/auth"]])
+
+            let http = HTTPClient(configuration: .init(redirectConfiguration: .disallow))
+            do {
+                let clientID = "another-app.apps.googleusercontent.com"
+                let state = UUID().uuidString, nonce = UUID().uuidString
+                let email = "grace.\(UInt32.random(in: 0...UInt32.max))@example.com"
+                let request = [
+                    "client_id": clientID, "redirect_uri": "http://127.0.0.1:\(server.port)/app/", "response_type": "id_token",
+                    "scope": "openid email profile", "state": state, "nonce": nonce,
+                ]
+                // The page asks for the account, keeping the request in its form.
+                let page = try await Self.consent(http, issuer, request.merging(["login_hint": "<b>\"x"]) { $1 })
+                #expect(page.status == 200)
+                #expect(page.body.contains(#"name="nonce" value="\#(nonce)""#) && page.body.contains(#"id="fake-google-email""#))
+                #expect(page.body.contains("&lt;b&gt;&quot;x") && !page.body.contains("<b>"), "the hint is text, not HTML")
+
+                // Answered, it sends the browser back with the token in the fragment.
+                let answered = try await Self.consent(http, issuer, request.merging(["email": email]) { $1 })
+                #expect(answered.status == 302)
+                let location = try #require(answered.location)
+                #expect(location.hasPrefix("http://127.0.0.1:\(server.port)/app/#"), "\(location)")
+                let (token, returnedState) = try Self.answer(in: location)
+                #expect(returnedState == state)
+                let claims = try Self.claims(of: token)
+                #expect(claims["nonce"] == .string(nonce) && claims["aud"] == .string(clientID) && claims["email"] == .string(email))
+
+                let signedIn = try await Self.signIn(server, ["id_token": .string(token)])
+                let key = try #require(signedIn.json["key"]?.stringValue, "\(signedIn.body)")
+                #expect(try await server.get("/api/user/currentuser/", token: key).json["email"] == .string(email))
+                let again = try await Self.consent(http, issuer, request.merging(["email": email]) { $1 })
+                let tokenAgain = try Self.answer(in: try #require(again.location)).token
+                #expect(try Self.claims(of: tokenAgain)["sub"] == claims["sub"], "the same e-mail is the same Google account")
+
+                // What Google refuses, so does the page: each a 400 naming the field.
+                let refused: [(String, String?, String)] = [
+                    ("response_type", "code", "response_type"), ("nonce", nil, "nonce"), ("redirect_uri", "javascript:alert(1)", "redirect_uri"),
+                    ("client_id", nil, "client_id"),
+                ]
+                for (field, value, named) in refused {
+                    var bad = request
+                    bad[field] = value
+                    let answer = try await Self.consent(http, issuer, bad.merging(["email": email]) { $1 })
+                    #expect(answer.status == 400 && answer.body.contains(named), "\(field)=\(value ?? "(none)"): \(answer.status) \(answer.body)")
+                }
+                let notAnEmail = try await Self.consent(http, issuer, request.merging(["email": "grace"]) { $1 })
+                #expect(notAnEmail.status == 200 && notAnEmail.body.contains(#"id="fake-google-error""#), "asked again")
+            } catch {
+                try await http.shutdown()
+                throw error
+            }
+            try await http.shutdown()
+        }
+    }
+
+    @Test("without Google sign-in, config.json says so and the page offers no button")
+    func webAppWithoutGoogle() async throws {
+        try await TestServer.run { server in
+            let config = try await server.get("/app/config.json")
+            #expect(config.status == .ok && config.json == ["google": .null])
+        }
+    }
+
+    /// The fake issuer's consent page, asked with `fields`: its status, `Location` and body.
+    static func consent(_ http: HTTPClient, _ issuer: FakeGoogleIssuer, _ fields: [String: String]) async throws -> (status: Int, location: String?, body: String) {
+        var address = try #require(URLComponents(string: issuer.authorizationURL))
+        address.queryItems = fields.map { URLQueryItem(name: $0.key, value: $0.value) }
+        // `+` is a space in a query; URLComponents leaves it as is.
+        let url = try #require(address.url?.absoluteString.replacingOccurrences(of: "+", with: "%2B"))
+        let response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), response.headers.first(name: "location"), String(buffer: body))
+    }
+
+    /// The ID token and state of the address the consent page sends the browser back to.
+    static func answer(in location: String) throws -> (token: String, state: String?) {
+        let fragment = try #require(URLComponents(string: location)?.fragment)
+        let fields = try #require(URLComponents(string: "?" + fragment)?.queryItems)
+        let token = try #require(fields.first { $0.name == "id_token" }?.value)
+        return (token, fields.first { $0.name == "state" }?.value)
+    }
+
+    /// The claims of a JWT, read without checking its signature.
+    static func claims(of token: String) throws -> JSONValue {
+        let payload = try #require(token.split(separator: ".").dropFirst().first).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        let padded = payload + String(repeating: "=", count: (4 - payload.count % 4) % 4)
+        return try JSONValue.parse(Array(try #require(Data(base64Encoded: padded))))
     }
 }

@@ -50,6 +50,8 @@ RENDER_TIMEOUT_SECONDS = 30
 STEP_TIMEOUT_SECONDS = 20
 # The folder for screenshots (set by main), for scenarios that take more than the page's own.
 SCREENSHOTS = "."
+# The fake Google issuer the server trusts (--google-issuer), if any.
+GOOGLE_ISSUER: Optional[str] = None
 
 
 @dataclass
@@ -66,6 +68,9 @@ class Page:
     """Runs before the page is opened (for instance, to sign in)."""
     check: Optional[Callable[[webdriver.Chrome, str], List[str]]] = None
     """Runs once the page has rendered; returns the problems it found."""
+    needs_google: bool = False
+    """Checked only with --google-issuer (the server trusts that fake issuer), whose pages the
+    browser may then visit too."""
 
 
 # ---- the web app (/app/): two people, each in their own browser --------------------------------
@@ -338,14 +343,54 @@ def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
     except StepFailed as failure:
         problems.append(str(failure))
     finally:
-        path = os.path.abspath(os.path.join(SCREENSHOTS, "app-bob.png"))
-        if bob.save_screenshot(path):
-            print(f"   screenshot: {path}")
-        else:
-            problems.append(f"the screenshot {path} could not be saved")
+        problems.extend(save_screenshot(bob, "app-bob"))
         problems.extend(f"console error (Bob's browser): {line}" for line in console_errors(bob))
         problems.extend(f"Bob's browser asked for something outside the server: {url}" for url in foreign(requested_urls(bob), base_url))
         bob.quit()
+    return problems
+
+
+def save_screenshot(driver: webdriver.Chrome, name: str) -> List[str]:
+    """Saves `name`.png among the screenshots; the problem, if it could not be saved."""
+    path = os.path.abspath(os.path.join(SCREENSHOTS, f"{name}.png"))
+    if driver.save_screenshot(path):
+        print(f"   screenshot: {path}")
+        return []
+    return [f"the screenshot {path} could not be saved"]
+
+
+def signed_out(driver: webdriver.Chrome, base_url: str) -> None:
+    """Forgets whoever this browser signed in as (the app keeps its token in sessionStorage)."""
+    driver.get(base_url + "/app/")
+    driver.execute_script("sessionStorage.clear()")
+
+
+def google_sign_in(driver: webdriver.Chrome, base_url: str) -> List[str]:
+    """Gina signs in with Google: the button leads to the (fake) consent page, which asks for her
+    e-mail and sends her back to the app signed in, the token gone from the address. A Google
+    answer this tab did not ask for (a link someone sent) signs nobody in."""
+    problems: List[str] = []
+    name = f"gina{secrets.token_hex(3)}"
+    try:
+        element(driver, "#google-button", "the Sign in with Google button").click()
+        email = element(driver, "#fake-google-email", "the fake issuer's consent page asks for the e-mail")
+        email.clear()
+        email.send_keys(f"{name}@example.com")
+        driver.find_element(By.CSS_SELECTOR, "#fake-google-continue").click()
+        with_text(driver, "#me-name", name, "Gina is signed in after the consent page")
+        element(driver, "#connection.online", "Gina's user socket is open")
+        if "id_token" in driver.current_url:
+            problems.append(f"the ID token stays in the address: {driver.current_url}")
+        problems.extend(save_screenshot(driver, "app-google-signed-in"))
+
+        element(driver, "#signout").click()
+        element(driver, "#auth:not([hidden])", "the sign-in forms after signing out")
+        driver.get(base_url + "/app/?from=a-link#id_token=eyJhbGciOiJub25lIn0.eyJub25jZSI6IngifQ.&state=not-asked")
+        with_text(driver, "#google-error", "not started on this page", "an answer the tab did not ask for is refused")
+        if driver.find_element(By.CSS_SELECTOR, "#main").is_displayed():
+            problems.append("an answer the tab did not ask for signed someone in")
+    except StepFailed as failure:
+        problems.append(str(failure))
     return problems
 
 
@@ -384,6 +429,16 @@ PAGES = [
         texts=[("#signin-form h2", "Sign in"), ("#signup-form h2", "Sign up")],
         check=two_people_chat,
     ),
+    Page(
+        path="/app/",
+        name="app-google",
+        prepare=signed_out,
+        # The button shows once the page has read app/config.json.
+        ready="#google-signin:not([hidden])",
+        texts=[("#google-button", "Sign in with Google")],
+        check=google_sign_in,
+        needs_google=True,
+    ),
 ]
 
 
@@ -419,7 +474,7 @@ def foreign(urls: List[str], base_url: str) -> List[str]:
     return [url for url in urls if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url)[:2] != origin]
 
 
-def check_page(driver: webdriver.Chrome, base_url: str, page: Page, screenshots: str) -> List[str]:
+def check_page(driver: webdriver.Chrome, base_url: str, page: Page) -> List[str]:
     problems: List[str] = []
     # Start from a clean slate: what an earlier page logged is not this page's.
     console_errors(driver)
@@ -441,13 +496,12 @@ def check_page(driver: webdriver.Chrome, base_url: str, page: Page, screenshots:
         if page.check:
             problems.extend(page.check(driver, base_url))
 
-    path = os.path.abspath(os.path.join(screenshots, f"{page.name}.png"))
-    if driver.save_screenshot(path):
-        print(f"   screenshot: {path}")
-    else:
-        problems.append(f"the screenshot {path} could not be saved")
+    problems.extend(save_screenshot(driver, page.name))
     problems.extend(f"console error: {line}" for line in console_errors(driver))
-    problems.extend(f"asked for something outside the server: {url}" for url in foreign(requested_urls(driver), base_url))
+    elsewhere = foreign(requested_urls(driver), base_url)
+    if page.needs_google:
+        elsewhere = [url for url in elsewhere if not url.startswith(GOOGLE_ISSUER + "/")]
+    problems.extend(f"asked for something outside the server: {url}" for url in elsewhere)
     return problems
 
 
@@ -457,11 +511,13 @@ def main() -> int:
     parser.add_argument("--screenshots", required=True, help="folder for the screenshots (created)")
     parser.add_argument("--only", action="append", default=[], help="check only the page of this name (repeatable)")
     parser.add_argument("--skip", action="append", default=[], help="leave out the page of this name (repeatable)")
+    parser.add_argument("--google-issuer", help="the fake Google issuer the server trusts (chat-sim fake-google), e.g. http://127.0.0.1:9090")
     arguments = parser.parse_args()
     base_url = arguments.base_url.rstrip("/")
     os.makedirs(arguments.screenshots, exist_ok=True)
-    global SCREENSHOTS
+    global SCREENSHOTS, GOOGLE_ISSUER
     SCREENSHOTS = arguments.screenshots
+    GOOGLE_ISSUER = arguments.google_issuer.rstrip("/") if arguments.google_issuer else None
 
     pages = [page for page in PAGES if (not arguments.only or page.name in arguments.only) and page.name not in arguments.skip]
     if not pages:
@@ -476,7 +532,10 @@ def main() -> int:
     try:
         for page in pages:
             print(f"-- {page.path} ({page.name})")
-            problems = check_page(driver, base_url, page, arguments.screenshots)
+            if page.needs_google and not GOOGLE_ISSUER:
+                print("   skipped: needs --google-issuer (a fake Google issuer the server trusts)")
+                continue
+            problems = check_page(driver, base_url, page)
             for problem in problems:
                 print(f"   FAILED: {problem}")
             if problems:

@@ -13,6 +13,11 @@ stop_server() {
     server_pid=""
 }
 
+# A free loopback port (free when asked: the caller binds it soon after).
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
 # Builds (as `swift test` does, so nothing is compiled twice) and starts chat-server on a free
 # loopback port with a SQLite file in `$work`, with any extra `NAME=value` settings given; waits
 # until it listens. Sets `server_binary`, `server_pid` and `base`; its log is `$work/server.log`.
@@ -21,7 +26,7 @@ start_server() {
     swift build --scratch-path "$scratch" --build-tests
     server_binary="$(swift build --scratch-path "$scratch" --build-tests --show-bin-path)/chat-server"
     local port
-    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+    port="$(free_port)"
     base="http://127.0.0.1:$port"
     env DATABASE_URL="sqlite:///$work/chat.sqlite3" BCRYPT_COST=4 LOG_LEVEL=notice "$@" \
         "$server_binary" --hostname 127.0.0.1 --port "$port" >"$work/server.log" 2>&1 &

@@ -80,6 +80,7 @@ public struct AppConfiguration: Sendable {
         ("GOOGLE_JWKS_URL", "Google's signing keys (default https://www.googleapis.com/oauth2/v3/certs)"),
         ("GOOGLE_TOKENINFO_URL", "where access tokens are checked (default https://oauth2.googleapis.com/tokeninfo)"),
         ("GOOGLE_HOSTED_DOMAIN", "admit only accounts of this Workspace domain (default: any)"),
+        ("GOOGLE_AUTH_URL", "Google's consent page, where /app/ sends people to sign in for the first client ID (default https://accounts.google.com/o/oauth2/v2/auth)"),
     ]
 
     /// Reads the ``environmentVariables`` over the defaults; throws a message a person can act on
@@ -127,6 +128,7 @@ public struct AppConfiguration: Sendable {
         if let url = environment["GOOGLE_JWKS_URL"] { configuration.google.jwksURL = url }
         if let url = environment["GOOGLE_TOKENINFO_URL"] { configuration.google.tokenInfoURL = url }
         if let domain = environment["GOOGLE_HOSTED_DOMAIN"] { configuration.google.hostedDomain = domain }
+        if let url = environment["GOOGLE_AUTH_URL"] { configuration.google.authorizationURL = url }
         try readRateLimits(environment, into: &configuration.rateLimits)
         configuration.accounts.requireEmailVerification = try flag("REQUIRE_EMAIL_VERIFICATION", environment) ?? false
         configuration.accounts.requireOldPassword = try flag("REQUIRE_OLD_PASSWORD", environment) ?? false

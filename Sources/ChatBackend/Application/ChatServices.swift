@@ -12,6 +12,8 @@ struct ChatServices: Sendable {
     let hasher: PasswordHasher
     let outbox: any MailOutbox
     let google: GoogleTokenVerifier?
+    /// What the web app's "Sign in with Google" button needs; nil: no button.
+    let webAppGoogle: WebAppController.GoogleSignIn?
     let hub: ChatHub
     let channelLayer: any ChannelLayer
     /// `scheme://host` of the server's absolute URLs, when fixed by the operator.
@@ -52,7 +54,7 @@ struct ChatServices: Sendable {
         SocketController(authenticator: authenticator, store: store, makeSession: makeSocketSession, makeUserSession: makeUserSocketSession)
             .addRoutes(to: router)
         FrontPageController().addRoutes(to: router)
-        WebAppController().addRoutes(to: router)
+        WebAppController(google: webAppGoogle).addRoutes(to: router)
         HealthController(store: store, channelLayer: channelLayer).addRoutes(to: router)
         APISchemaController().addRoutes(to: router.group("apischema"))
         MetricsController(registry: metrics.registry, token: metricsToken).addRoutes(to: router)

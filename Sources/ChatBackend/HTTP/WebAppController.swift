@@ -12,8 +12,25 @@ import NIOCore
 /// The files are `no-cache` with an entity tag: a new release shows at once, an unchanged file
 /// costs a 304.
 struct WebAppController {
+    /// What the page needs to offer "Sign in with Google": the client ID it signs in for and
+    /// Google's consent page. Nil when Google sign-in is off: the page shows no button.
+    struct GoogleSignIn: Sendable {
+        let clientID: String
+        let authorizationURL: String
+
+        /// The first client ID of `settings` (the web app's); nil when there is none.
+        init?(_ settings: GoogleSettings) {
+            guard let clientID = settings.clientIDs.first else { return nil }
+            self.clientID = clientID
+            self.authorizationURL = settings.authorizationURL
+        }
+    }
+
+    let google: GoogleSignIn?
+
     func addRoutes(to router: Router<ChatRequestContext>) {
         router.get("/app/", use: page)
+        router.get("/app/config.json", use: configuration)
         router.get("/app/{file}", use: file)
     }
 
@@ -40,6 +57,17 @@ struct WebAppController {
     /// The app's page.
     @Sendable func page(_ request: Request, context: ChatRequestContext) async throws -> Response {
         try Self.files.response(for: "index.html", request: request, headers: Self.headers, logger: context.logger)
+    }
+
+    /// What the page asks before it shows the sign-in forms: `{"google": {"client_id",
+    /// "authorization_url"}}`, or `{"google": null}` when Google sign-in is off.
+    @Sendable func configuration(_ request: Request, context: ChatRequestContext) async throws -> Response {
+        let google: JSONValue = google.map {
+            .object([("client_id", .string($0.clientID)), ("authorization_url", .string($0.authorizationURL))])
+        } ?? .null
+        var response = Response.json(.object([("google", google)]))
+        response.headers.append(contentsOf: Self.headers)
+        return response
     }
 
     /// One of the app's files, by name; any other name is a 404.

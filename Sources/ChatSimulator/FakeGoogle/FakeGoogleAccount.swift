@@ -23,6 +23,8 @@ public struct FakeIDTokenClaims: Sendable {
     public var issuedAt: Double
     public var expires: Double
     public var notBefore: Double?
+    /// The value the client asked to see again (the web flow's `nonce`), if any.
+    public var nonce: String?
 
     /// Claims for `audience`, issued now, valid for an hour.
     public init(audience: String, now: Double) {

@@ -6,8 +6,9 @@ import ServiceLifecycle
 import Synchronization
 
 /// A stand-in for Google's sign-in endpoints on a loopback port: the JWKS of its test keys, the
-/// token-info route for access tokens, and a signer of ID tokens for simulated accounts. Point the
-/// server's `GOOGLE_JWKS_URL` and `GOOGLE_TOKENINFO_URL` at it.
+/// token-info route for access tokens, a consent page for browsers (``FakeGoogleConsent``), and a
+/// signer of ID tokens for simulated accounts. Point the server's `GOOGLE_JWKS_URL`,
+/// `GOOGLE_TOKENINFO_URL` and `GOOGLE_AUTH_URL` at it.
 public final class FakeGoogleIssuer: Sendable {
     /// Signs the ID tokens.
     public let signer: FakeGoogleSigner
@@ -21,9 +22,20 @@ public final class FakeGoogleIssuer: Sendable {
     public var jwksURL: String { "http://127.0.0.1:\(port)/oauth2/v3/certs" }
     /// `http://127.0.0.1:<port>/tokeninfo`
     public var tokenInfoURL: String { "http://127.0.0.1:\(port)/tokeninfo" }
+    /// `http://127.0.0.1:<port>/o/oauth2/v2/auth`: the consent page.
+    public var authorizationURL: String { "http://127.0.0.1:\(port)\(FakeGoogleConsent.path)" }
+
+    /// The settings that make a chat-server trust this issuer for `clientID`, as `NAME=value`.
+    public func serverSettings(clientID: String) -> [String] {
+        [
+            "GOOGLE_CLIENT_IDS=\(clientID)", "GOOGLE_JWKS_URL=\(jwksURL)", "GOOGLE_TOKENINFO_URL=\(tokenInfoURL)",
+            "GOOGLE_AUTH_URL=\(authorizationURL)",
+        ]
+    }
 
     /// Starts the issuer on a loopback port (0: a free one) with the keys in `keysDirectory`.
-    public static func start(keysDirectory: URL, port: Int = 0) async throws -> FakeGoogleIssuer {
+    /// With `stopOnSignals`, SIGINT and SIGTERM stop it (see ``untilStopped()``).
+    public static func start(keysDirectory: URL, port: Int = 0, stopOnSignals: Bool = false) async throws -> FakeGoogleIssuer {
         let signer = try FakeGoogleSigner(keysDirectory: keysDirectory)
         let state = IssuerState()
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
@@ -35,7 +47,9 @@ public final class FakeGoogleIssuer: Sendable {
             onServerRunning: { portContinuation.yield($0.localAddress?.port ?? 0) },
             logger: logger
         )
-        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        let services = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: stopOnSignals ? [.sigterm, .sigint] : [], logger: logger)
+        )
         let server = Task { try await services.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
@@ -70,6 +84,9 @@ public final class FakeGoogleIssuer: Sendable {
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: info)))
         }
+        router.get(RouterPath(FakeGoogleConsent.path)) { request, _ -> Response in
+            FakeGoogleConsent(signer: signer).answer(request.uri.queryParameters)
+        }
         return router
     }
 
@@ -98,6 +115,11 @@ public final class FakeGoogleIssuer: Sendable {
 
     /// How many times the JWKS was asked for.
     public var jwksRequests: Int { state.jwksRequests }
+
+    /// Returns once the issuer has stopped (a signal, when started with `stopOnSignals`).
+    public func untilStopped() async throws {
+        try await server.value
+    }
 
     /// Stops serving.
     public func stop() async {

@@ -50,6 +50,7 @@ public struct FakeGoogleSigner: Sendable {
             "iat": Int(claims.issuedAt), "exp": Int(claims.expires),
         ]
         if let notBefore = claims.notBefore { payload["nbf"] = Int(notBefore) }
+        if let nonce = claims.nonce { payload["nonce"] = nonce }
         if let domain = account.hostedDomain { payload["hd"] = domain }
         let body = Self.base64URL(try JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys]))
 

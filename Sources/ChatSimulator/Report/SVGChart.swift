@@ -1,29 +1,5 @@
 import Foundation
 
-/// Text made inert in HTML and SVG: for element content and double-quoted attribute values alike.
-/// Every string a report did not write itself goes through here (error kinds, close reasons,
-/// client names, the server's URL), since a server under test chooses some of them.
-public enum HTML {
-    public static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            // Control characters other than tab and newline are not allowed in HTML text.
-            case _ where character.value < 0x20 && character != "\t" && character != "\n": escaped += "\u{FFFD}"
-            case "\u{7F}": escaped += "\u{FFFD}"
-            default: escaped.unicodeScalars.append(character)
-            }
-        }
-        return escaped
-    }
-}
-
 /// A line chart as inline SVG: axes with ticks and labels, one polyline per series (broken where
 /// a value is missing), a legend. No script, no external reference: the page draws it as is.
 struct LineChart {

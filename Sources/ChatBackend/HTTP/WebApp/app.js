@@ -190,6 +190,79 @@
 
   $("signout").addEventListener("click", signOut);
 
+  // ---- Google sign-in, when the server has it on ----------------------------------------------
+  // The implicit flow for an ID token: Google's consent page sends the browser back to /app/ with
+  // the token in the address's fragment, which no server sees; the page trades it for an API
+  // token. The state ties Google's answer to this tab's request, the nonce ties the token to it.
+
+  const GOOGLE_REQUEST_KEY = "chat-google-request";
+
+  function randomText() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  }
+
+  /// Shows "Sign in with Google" when the server accepts Google accounts (app/config.json).
+  async function offerGoogle() {
+    let google = null;
+    try {
+      const { json } = await api("GET", "/app/config.json");
+      google = json && json.google;
+    } catch (error) {
+      return; // no button: the forms still work
+    }
+    if (!google) return;
+    $("google-signin").hidden = false;
+    $("google-button").addEventListener("click", () => {
+      const request = { state: randomText(), nonce: randomText() };
+      sessionStorage.setItem(GOOGLE_REQUEST_KEY, JSON.stringify(request));
+      const consent = new URL(google.authorization_url);
+      consent.search = new URLSearchParams({
+        client_id: google.client_id,
+        redirect_uri: location.origin + "/app/",
+        response_type: "id_token",
+        scope: "openid email profile",
+        state: request.state,
+        nonce: request.nonce,
+        prompt: "select_account",
+      }).toString();
+      location.assign(consent.toString());
+    });
+  }
+
+  /// The claim `name` of a JWT, read without checking it (the server checks the token).
+  function tokenClaim(token, name) {
+    try {
+      const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      return JSON.parse(atob(payload))[name];
+    } catch (error) {
+      return undefined;
+    }
+  }
+
+  /// Google's answer in the address's fragment, if one came: {token} when it answers this tab's
+  /// request, {error} otherwise. The fragment is taken off the address either way.
+  function googleAnswer() {
+    const fields = new URLSearchParams(location.hash.slice(1));
+    if (!fields.has("id_token") && !fields.has("error")) return null;
+    history.replaceState(null, "", location.pathname + location.search);
+    const request = JSON.parse(sessionStorage.getItem(GOOGLE_REQUEST_KEY) || "null");
+    sessionStorage.removeItem(GOOGLE_REQUEST_KEY);
+    if (fields.has("error")) return { error: "Google sign-in did not finish (" + fields.get("error") + ")." };
+    const token = fields.get("id_token");
+    if (!request || fields.get("state") !== request.state || tokenClaim(token, "nonce") !== request.nonce) {
+      return { error: "That Google sign-in was not started on this page; try again." };
+    }
+    return { token };
+  }
+
+  async function signInWithGoogle(answer) {
+    if (answer.error) throw new Error(answer.error);
+    const { json } = await api("POST", "/api/rest-auth/google/", { id_token: answer.token });
+    await signedIn(json.key);
+  }
+
   // ---- people and invitations -----------------------------------------------------------------
 
   formHandler($("search-form"), "search-note", async (data) => {
@@ -832,9 +905,16 @@
 
   // ---- start ----------------------------------------------------------------------------------
 
-  if (state.token) {
+  const google = googleAnswer();
+  if (google) {
+    signInWithGoogle(google).catch((failure) => {
+      showAuth();
+      $("google-error").textContent = failure.message;
+    });
+  } else if (state.token) {
     signedIn(state.token).catch(() => signOutLocally());
   } else {
     showAuth();
   }
+  offerGoogle();
 })();

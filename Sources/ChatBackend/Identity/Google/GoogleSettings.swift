@@ -7,6 +7,9 @@ public struct GoogleSettings: Sendable {
     public var jwksURL = "https://www.googleapis.com/oauth2/v3/certs"
     /// Where access tokens are checked.
     public var tokenInfoURL = "https://oauth2.googleapis.com/tokeninfo"
+    /// Google's consent page, where the web app sends a person to sign in (its "Sign in with
+    /// Google" button, for the first client ID).
+    public var authorizationURL = "https://accounts.google.com/o/oauth2/v2/auth"
     /// When set, only accounts of this Google Workspace domain (`hd` claim) may sign in.
     public var hostedDomain: String?
     /// Tolerated clock difference with Google for `exp`, `iat` and `nbf`.
