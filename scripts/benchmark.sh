@@ -70,7 +70,9 @@ status=0
 
 for index in $(seq "$nodes"); do
     port=$((18800 + index))
-    pid=$(pgrep -f -- "^[^ ]*chat-server --port $port" | head -n 1 || true)  # the server, not perf
+    # The server, not perf; by its file's name, which SERVER_BIN may change.
+    pid=$(pgrep -f -- "^[^ ]*$(basename "$server_bin") --port $port" | head -n 1 || true)
+    [ -n "$pid" ] || pid=none  # never /proc//stat, which is the whole machine's
     # CPU to the hundredth of a second (ps rounds to whole seconds): user + system ticks.
     cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f s", ($14 + $15) / hz }' "/proc/$pid/stat" 2>/dev/null || echo '?')
     echo "-- node $index: CPU $cpu, RSS $(ps -o rss= -p "$pid" 2>/dev/null || echo '?') KiB"

@@ -83,6 +83,67 @@ struct UserSocketTests {
         }
     }
 
+    @Test("a burst of sends over two chats, retries among them: acks in send order, each chat's seqs in send order without gaps, and a command after the burst sees it all")
+    func burstOfSends() async throws {
+        let seed = UInt64.random(in: 1...UInt64.max)
+        let plan = Self.burstPlan(seed: seed)
+        try await TestServer.run { server in
+            let (alice, bob, pair, a, b) = try await friendsOnUserSockets(server)
+            a.send(["command": "ping"])
+            b.send(["command": "ping"])
+            let group = try await alice.createGroup(name: "burst", members: [bob])
+            _ = try await a.first { $0["command"]?.stringValue == "chat" && $0["chat"]?["uuid"]?.stringValue == group }
+
+            var sent: [(clientID: String, chat: String)] = []
+            var firstSends: [String: [String]] = [pair: [], group: []]
+            for (index, step) in plan.enumerated() {
+                let chat = step.toGroup ? group : pair
+                if let retried = step.retryOf {
+                    Self.send(a, chat: chat, clientID: sent[retried].clientID, "sent again \(index)")
+                    sent.append(sent[retried])
+                } else {
+                    Self.send(a, chat: chat, clientID: "b-\(index)", "burst \(index)")
+                    sent.append(("b-\(index)", chat))
+                    firstSends[chat, default: []].append("b-\(index)")
+                }
+            }
+            let count = plan.count
+            a.send(["command": "history", "chat": .string(group), "limit": 100])
+
+            let acks = try await a.frames(command: "ack", count: count)
+            #expect(acks.map { $0["client_id"]?.stringValue ?? "" } == sent.map(\.clientID), "acks in send order; seed \(seed)")
+            var ackOf: [String: JSONValue] = [:]
+            for ack in acks {
+                let clientID = ack["client_id"]?.stringValue ?? ""
+                if let first = ackOf[clientID] { #expect(ack == first, "a retry gets its first ack; seed \(seed)") } else { ackOf[clientID] = ack }
+            }
+            for chat in [pair, group] {
+                let seqs = firstSends[chat, default: []].compactMap { ackOf[$0]?["seq"]?.intValue }
+                #expect(seqs == Array(stride(from: 1, through: Int64(seqs.count), by: 1)), "\(chat): seed \(seed)")
+                let delivered = try await b.frames(command: "message", count: firstSends[pair]!.count + firstSends[group]!.count)
+                #expect(Self.seqs(delivered, chat: chat) == seqs, "Bob gets each once, in seq order; seed \(seed)")
+            }
+            let history = try await a.first { $0["command"]?.stringValue == "history" }
+            #expect(history["messages"]?.arrayValue?.count == firstSends[group]!.count, "the history after the burst holds all of it; seed \(seed)")
+            #expect(try await server.history(of: pair, as: alice).count == firstSends[pair]!.count)
+        }
+    }
+
+    /// A burst's sends, from a seed: 10 to 50 of them (fewer than the socket's 64 waiting
+    /// commands, so none is refused as busy), each to the group or the private chat, about one in
+    /// six a retry of an earlier send to the same chat (its index in the burst).
+    private static func burstPlan(seed: UInt64) -> [(toGroup: Bool, retryOf: Int?)] {
+        var random = SeededRandom(seed: seed)
+        var plan: [(toGroup: Bool, retryOf: Int?)] = []
+        for _ in 0..<Int.random(in: 10...50, using: &random) {
+            let toGroup = Bool.random(using: &random)
+            let earlier = plan.indices.filter { plan[$0].toGroup == toGroup && plan[$0].retryOf == nil }
+            let retry = !earlier.isEmpty && Int.random(in: 0..<6, using: &random) == 0
+            plan.append((toGroup, retry ? earlier.randomElement(using: &random) : nil))
+        }
+        return plan
+    }
+
     @Test("resume replays exactly what was missed, in seq order, then resumed, then live, while the other side keeps sending")
     func resumeWithoutGapOrRepeat() async throws {
         let seed = UInt64.random(in: 1...UInt64.max)

@@ -26,8 +26,9 @@ struct SocketConnection: Sendable {
 /// interval without a pong WSCore wrote a close frame behind the queued writes and closed the
 /// channel at once, so the close frame was dropped with them and the client saw its connection
 /// end with no close frame (the server stopped, not the client: the client side does not ping).
-/// Now the reader hands commands to a bounded queue (``CommandQueue``) served one at a time, in
-/// order, and answers at once when it is full: "not stored, send it again later".
+/// Now the reader hands commands to a bounded queue (``CommandQueue``) served in order (messages
+/// that come together stored together), and answers at once when it is full: "not stored, send it
+/// again later".
 struct ChatSocketSession {
     /// Who opened the socket, with the token checked again as frames come.
     let caller: Caller
@@ -50,6 +51,10 @@ struct ChatSocketSession {
     enum Command: SocketCommand {
         case fetchMessages(HistoryCursor?)
         case newMessage(String)
+
+        var storesMessage: Bool {
+            if case .newMessage = self { true } else { false }
+        }
 
         /// The answer when it cannot be carried out: what the client should do (and which message
         /// was not stored).
@@ -82,8 +87,8 @@ struct ChatSocketSession {
         let outbox = SocketOutbox(capacity: connection.outboundQueue, wire: connection.wire)
         let state = SessionState()
         let closer = Closer<Command>(outbox: outbox, outbound: outbound, state: state, connection: connection, logger: logger)
-        let commands = CommandQueue<Command>(capacity: connection.pendingCommands) { command in
-            await serve(command, outbox: outbox, state: state, closer: closer)
+        let commands = CommandQueue<Command>(capacity: connection.pendingCommands) { commands in
+            await serve(commands, outbox: outbox, state: state, closer: closer)
         }
         closer.commands.withLock { $0 = commands }
         // The queue's server holds the closer, which holds the queue: let go when the socket ends.
@@ -146,24 +151,21 @@ struct ChatSocketSession {
         }
     }
 
-    /// Carries out one queued command, after checking the token again if its check is due.
-    private func serve(_ command: Command, outbox: SocketOutbox, state: SessionState, closer: Closer<Command>) async {
-        guard state.phase != .closing else { return }
+    /// Carries out a queued command, or a run of messages, after checking the token again if its
+    /// check is due.
+    private func serve(_ commands: [Command], outbox: SocketOutbox, state: SessionState, closer: Closer<Command>) async {
+        guard state.phase != .closing, let first = commands.first else { return }
         guard await state.isAuthorized(every: reauthorizationInterval, check: isStillAuthorized) else {
             closer.close(.policyViolation, "token revoked or no longer a participant", dropQueued: false)
             return
         }
-        switch command {
-        case .fetchMessages(let cursor):
-            do {
-                let page = try await store.messages(chatID: chat.id, before: cursor, limit: Limits.historyPageSize)
-                outbox.offer(ServerFrame.history(page, requested: cursor, pageSize: Limits.historyPageSize))
-            } catch {
-                logger.error("fetch_messages failed", metadata: ["error": "\(error)"])
-                outbox.offer(SocketFrameError("could not read the history; try again").frame)
-            }
-        case .newMessage(let content):
-            await post(content, outbox: outbox, state: state)
+        guard case .fetchMessages(let cursor) = first else { return await post(commands, outbox: outbox, state: state) }
+        do {
+            let page = try await store.messages(chatID: chat.id, before: cursor, limit: Limits.historyPageSize)
+            outbox.offer(ServerFrame.history(page, requested: cursor, pageSize: Limits.historyPageSize))
+        } catch {
+            logger.error("fetch_messages failed", metadata: ["error": "\(error)"])
+            outbox.offer(SocketFrameError("could not read the history; try again").frame)
         }
     }
 
@@ -179,17 +181,25 @@ struct ChatSocketSession {
         }
     }
 
-    /// Stores the message, then publishes it, in the chat's order.
-    private func post(_ content: String, outbox: SocketOutbox, state: SessionState) async {
+    /// Stores a run of messages together, then publishes each, in the chat's order.
+    private func post(_ commands: [Command], outbox: SocketOutbox, state: SessionState) async {
         let (chatUUID, authorUUID, channelLayer, metrics, logger) = (chat.uuid, user.uuid, self.channelLayer, self.metrics, self.logger)
-        do {
-            let message = try await store.addMessage(chatID: chat.id, authorID: user.id, content: content) { message in
+        let contents = commands.compactMap { command -> String? in
+            if case .newMessage(let content) = command { content } else { nil }
+        }
+        let sends = contents.map { content in
+            MessageWriter.Send(chatID: chat.id, authorID: user.id, content: content, clientID: nil) { message in
                 await channelLayer.publishNewMessage(message, chatUUID: chatUUID, authorUUID: authorUUID, metrics: metrics, logger: logger)
             }
-            state.stored(seq: message.seq)
-        } catch {
-            logger.error("storing a message failed", metadata: ["error": "\(error)"])
-            outbox.offer(SocketFrameError("the message was not stored; send it again").refusing(content).frame)
+        }
+        for (content, result) in zip(contents, await store.addMessages(sends)) {
+            switch result {
+            case .success(let stored):
+                state.stored(seq: stored.message.seq)
+            case .failure(let error):
+                logger.error("storing a message failed", metadata: ["error": "\(error)"])
+                outbox.offer(SocketFrameError("the message was not stored; send it again").refusing(content).frame)
+            }
         }
     }
 }

@@ -1,12 +1,17 @@
 import Synchronization
 
-/// A socket's commands waiting for the store, in arrival order, served one at a time.
+/// A socket's commands waiting for the store, in arrival order, served in that order.
 ///
 /// The socket's reader only queues here and goes on reading, so the connection's control frames
 /// (the client's pong above all) are handled at once however slow the store is. A task serves the
 /// queue only while it holds commands: an idle socket keeps none. The queue is bounded: when it is
 /// full the reader answers at once that the command was not carried out (``submit(_:)``).
-final class CommandQueue<Command: Sendable>: Sendable {
+///
+/// Commands are served one at a time, except sends: consecutive commands that store a message are
+/// served together as a run (at most the queue's capacity), so a burst of sends is stored in one transaction
+/// instead of each waiting for the one before it to commit. Whatever comes after a run still
+/// waits for the whole run.
+final class CommandQueue<Command: SocketCommand>: Sendable {
     private struct State {
         var waiting: [Command] = []
         var serving = false
@@ -15,10 +20,11 @@ final class CommandQueue<Command: Sendable>: Sendable {
 
     private let state = Mutex(State())
     private let capacity: Int
-    private let serve: @Sendable (Command) async -> Void
+    private let serve: @Sendable ([Command]) async -> Void
 
-    /// A queue of at most `capacity` commands waiting, each given to `serve` in turn.
-    init(capacity: Int, serve: @escaping @Sendable (Command) async -> Void) {
+    /// A queue of at most `capacity` commands waiting, given to `serve` in turn: alone, or as runs
+    /// of consecutive sends.
+    init(capacity: Int, serve: @escaping @Sendable ([Command]) async -> Void) {
         self.capacity = capacity
         self.serve = serve
     }
@@ -33,7 +39,7 @@ final class CommandQueue<Command: Sendable>: Sendable {
         }
         guard let start else { return false }
         if start {
-            // Unstructured on purpose: it lives only while commands wait, and finishes the command
+            // Unstructured on purpose: it lives only while commands wait, and finishes the commands
             // in hand even if the socket closes meanwhile (a message is stored whole or not at all).
             Task { await self.serveAll() }
         }
@@ -43,7 +49,7 @@ final class CommandQueue<Command: Sendable>: Sendable {
     /// Whether commands are waiting or being served.
     var isBusy: Bool { state.withLock { $0.serving } }
 
-    /// Takes no more commands and returns those still waiting (not carried out); the one in hand finishes.
+    /// Takes no more commands and returns those still waiting (not carried out); those in hand finish.
     @discardableResult
     func close() -> [Command] {
         state.withLock { state in
@@ -54,18 +60,24 @@ final class CommandQueue<Command: Sendable>: Sendable {
     }
 
     private func serveAll() async {
-        while let command = next() {
-            await serve(command)
+        while let commands = next() {
+            await serve(commands)
         }
     }
 
-    private func next() -> Command? {
+    /// The next command, or the run it starts.
+    private func next() -> [Command]? {
         state.withLock { state in
-            guard !state.waiting.isEmpty else {
+            guard let first = state.waiting.first else {
                 state.serving = false
                 return nil
             }
-            return state.waiting.removeFirst()
+            var count = 1
+            if first.storesMessage {
+                while count < state.waiting.count, state.waiting[count].storesMessage { count += 1 }
+            }
+            defer { state.waiting.removeFirst(count) }
+            return Array(state.waiting.prefix(count))
         }
     }
 }

@@ -10,6 +10,8 @@ protocol SocketCommand: Sendable {
     var refusal: String { get }
     /// The answer when the server shuts down before carrying it out.
     var shutdownRefusal: String { get }
+    /// Whether it stores a message: consecutive ones are stored together (``CommandQueue``).
+    var storesMessage: Bool { get }
 }
 
 /// Closes a socket from the server's side, once, whoever decides first: answers the commands still

@@ -39,6 +39,9 @@ struct UserSocketSession {
         case typing(chatID: Int64, chat: UUID)
 
         var refusal: String { error("the server is busy: send it again later").frame }
+        var storesMessage: Bool {
+            if case .send = self { true } else { false }
+        }
         var shutdownRefusal: String { error("the server is shutting down: send it again once reconnected").frame }
 
         /// An error about this command, naming its chat (and its `client_id`, for a send).
@@ -61,8 +64,8 @@ struct UserSocketSession {
         let feed = UserSocketFeed(userID: user.id, tokenDigest: caller.tokenDigest, outbox: outbox) {
             closer.close(.policyViolation, "outbound queue full: read faster", dropQueued: true)
         }
-        let commands = CommandQueue<Command>(capacity: connection.pendingCommands) { command in
-            await serve(command, feed: feed, state: state, closer: closer)
+        let commands = CommandQueue<Command>(capacity: connection.pendingCommands) { commands in
+            await serve(commands, feed: feed, state: state, closer: closer)
         }
         closer.commands.withLock { $0 = commands }
         defer { closer.commands.withLock { $0 = nil } }
@@ -223,38 +226,62 @@ struct UserSocketSession {
 
     // MARK: Carrying commands out
 
-    private func serve(_ command: Command, feed: UserSocketFeed, state: SessionState, closer: Closer<Command>) async {
-        guard state.phase != .closing else { return }
+    /// Carries out a queued command, or a run of sends, after checking the token again if its
+    /// check is due.
+    private func serve(_ commands: [Command], feed: UserSocketFeed, state: SessionState, closer: Closer<Command>) async {
+        guard state.phase != .closing, let first = commands.first else { return }
         guard await state.isAuthorized(every: reauthorizationInterval, check: isStillAuthorized) else {
             closer.close(.policyViolation, "token revoked", dropQueued: false)
             return
         }
+        guard !first.storesMessage else { return await send(commands, feed: feed) }
         do {
-            try await carryOut(command, feed: feed)
-        } catch let refusal as MessageChangeRefusal {
-            feed.send(command.error(Self.reason(refusal)).frame)
-        } catch ReadMarkerRefusal.beyondLastSeq(let lastSeq) {
-            feed.send(command.error("seq is beyond the chat's last seq, \(lastSeq)").frame)
-        } catch ReadMarkerRefusal.notParticipant {
-            feed.send(command.error("you do not take part in this chat").frame)
+            try await carryOut(first, feed: feed)
         } catch {
-            logger.error("a user socket command failed", metadata: ["error": "\(error)"])
-            if case .send = command {
-                feed.send(command.error("the message was not stored; send it again").frame)
-            } else {
-                feed.send(command.error("could not carry this out now; try again").frame)
+            feed.send(answer(to: first, failure: error))
+        }
+    }
+
+    /// What the client is told of a command that failed.
+    private func answer(to command: Command, failure: any Error) -> String {
+        switch failure {
+        case let refusal as MessageChangeRefusal:
+            return command.error(Self.reason(refusal)).frame
+        case ReadMarkerRefusal.beyondLastSeq(let lastSeq):
+            return command.error("seq is beyond the chat's last seq, \(lastSeq)").frame
+        case ReadMarkerRefusal.notParticipant:
+            return command.error("you do not take part in this chat").frame
+        default:
+            logger.error("a user socket command failed", metadata: ["error": "\(failure)"])
+            if command.storesMessage { return command.error("the message was not stored; send it again").frame }
+            return command.error("could not carry this out now; try again").frame
+        }
+    }
+
+    /// Stores a run of sends together, publishing each in the chat's order, and acknowledges each
+    /// in turn.
+    private func send(_ commands: [Command], feed: UserSocketFeed) async {
+        let (authorUUID, channelLayer, metrics, logger) = (user.uuid, self.channelLayer, self.metrics, self.logger)
+        let sends = commands.compactMap { command -> (command: Command, chat: UUID, send: MessageWriter.Send)? in
+            guard case .send(let chatID, let chat, let clientID, let content) = command else { return nil }
+            let send = MessageWriter.Send(chatID: chatID, authorID: user.id, content: content, clientID: clientID) { message in
+                await channelLayer.publishNewMessage(message, chatUUID: chat, authorUUID: authorUUID, metrics: metrics, logger: logger)
+            }
+            return (command, chat, send)
+        }
+        let results = await store.addMessages(sends.map(\.send))
+        for (sent, result) in zip(sends, results) {
+            switch result {
+            case .success(let stored): feed.send(UserFrame.ack(stored.message, chat: sent.chat))
+            case .failure(let error): feed.send(answer(to: sent.command, failure: error))
             }
         }
     }
 
     private func carryOut(_ command: Command, feed: UserSocketFeed) async throws {
         switch command {
-        case .send(let chatID, let chat, let clientID, let content):
-            let (authorUUID, channelLayer, metrics, logger) = (user.uuid, self.channelLayer, self.metrics, self.logger)
-            let stored = try await store.addMessage(chatID: chatID, authorID: user.id, content: content, clientID: clientID) { message in
-                await channelLayer.publishNewMessage(message, chatUUID: chat, authorUUID: authorUUID, metrics: metrics, logger: logger)
-            }
-            feed.send(UserFrame.ack(stored.message, chat: chat))
+        case .send:
+            await send([command], feed: feed)
         case .history(let chatID, let chat, let beforeSeq, let limit):
             let page = try await store.messages(chatID: chatID, before: beforeSeq.map(HistoryCursor.seq), limit: limit + 1)
             feed.send(UserFrame.history(chat: chat, messages: Array(page.prefix(limit)), more: page.count > limit))

@@ -35,6 +35,14 @@ extension ChatStore {
         try await messageWriter.store(chatID: chatID, authorID: authorID, content: content, clientID: clientID, publish: publish)
     }
 
+    /// Stores several messages at once, queued in this order: a socket's sends that came together
+    /// are stored together (usually one transaction) instead of each waiting for the one before
+    /// to commit. Each is stored as the one-message forms store it (idempotently when it has a
+    /// client id); the results come in the same order, once all are done.
+    func addMessages(_ sends: [MessageWriter.Send]) async -> [Result<StoredMessage, any Error>] {
+        await messageWriter.store(sends)
+    }
+
     /// Up to `limit` messages of a chat older than `cursor` (all when nil), newest first.
     public func messages(chatID: Int64, before cursor: HistoryCursor?, limit: Int) async throws -> [Message] {
         var condition = "m.chat_id = ?"

@@ -31,7 +31,8 @@ final class MessageWriter: Sendable {
         let content: String
         let clientID: String?
         let publish: @Sendable (Message) async -> Void
-        let stored: CheckedContinuation<StoredMessage, any Error>
+        /// Called once with what the send got.
+        let finish: @Sendable (Result<StoredMessage, any Error>) -> Void
 
         /// The idempotency key, when the send has one.
         var key: SendKey? {
@@ -83,23 +84,45 @@ final class MessageWriter: Sendable {
         self.clock = clock
     }
 
+    /// A message to store, as ``store(_:)`` takes it.
+    struct Send: Sendable {
+        let chatID: Int64
+        let authorID: Int64
+        let content: String
+        let clientID: String?
+        let publish: @Sendable (Message) async -> Void
+    }
+
     /// Stores a message, runs `publish` once it and every message queued before it in its chat are
     /// committed and published, and returns it. A retry of a stored send (same chat, author and
     /// `clientID`) returns the first message, not new and not published again.
     func store(
         chatID: Int64, authorID: Int64, content: String, clientID: String?, publish: @escaping @Sendable (Message) async -> Void
     ) async throws -> StoredMessage {
-        try await withCheckedThrowingContinuation { continuation in
-            let pending = Pending(
-                chatID: chatID, authorID: authorID, content: content, clientID: clientID, publish: publish, stored: continuation
-            )
+        let send = Send(chatID: chatID, authorID: authorID, content: content, clientID: clientID, publish: publish)
+        return try await store([send])[0].get()
+    }
+
+    /// Stores messages as the one-message ``store(chatID:authorID:content:clientID:publish:)``
+    /// does, queued together in this order (so one chat's take consecutive `seq`s in it, and
+    /// usually one transaction), and returns what each got, in the same order, once all are done.
+    func store(_ sends: [Send]) async -> [Result<StoredMessage, any Error>] {
+        guard !sends.isEmpty else { return [] }
+        return await withCheckedContinuation { continuation in
+            let results = ResultCollector(count: sends.count) { continuation.resume(returning: $0) }
+            let pendings = sends.enumerated().map { index, send in
+                Pending(
+                    chatID: send.chatID, authorID: send.authorID, content: send.content, clientID: send.clientID, publish: send.publish,
+                    finish: { results.set(index, $0) }
+                )
+            }
             let leads = state.withLock { state in
-                state.queue.append(pending)
+                state.queue.append(contentsOf: pendings)
                 guard !state.leading else { return false }
                 state.leading = true
                 return true
             }
-            // A task of its own, so the leader's sender is answered with its batch, not after the whole queue.
+            // A task of its own, so the leader's senders are answered with their batch, not after the whole queue.
             if leads { Task { await self.lead() } }
         }
     }
@@ -130,7 +153,7 @@ final class MessageWriter: Sendable {
             let results = try await insert(batch, keyCheck: keyCheck)
             for (pending, result) in zip(batch, results) {
                 if result.isNew { await pending.publish(result.message) }
-                pending.stored.resume(returning: result)
+                pending.finish(.success(result))
             }
         } catch let error as SQLUniqueViolation {
             // A retry of a stored send (or one that raced its first send past the look-up): the
@@ -148,7 +171,7 @@ final class MessageWriter: Sendable {
         if batch.count > 1 && !(error is DatabaseUnavailableError) {
             for pending in batch { await commit([pending], keyCheck: keyCheck) }
         } else {
-            for pending in batch { pending.stored.resume(throwing: error) }
+            for pending in batch { pending.finish(.failure(error)) }
         }
     }
 
@@ -247,6 +270,32 @@ final class MessageWriter: Sendable {
 
     /// A message's chat no longer exists (deleted while the message waited).
     struct ChatGone: Error {}
+}
+
+/// The results of sends stored together, handed over once the last is in.
+private final class ResultCollector: Sendable {
+    private struct State {
+        var results: [Result<StoredMessage, any Error>?]
+        var missing: Int
+    }
+
+    private let state: Mutex<State>
+    private let done: @Sendable ([Result<StoredMessage, any Error>]) -> Void
+
+    init(count: Int, done: @escaping @Sendable ([Result<StoredMessage, any Error>]) -> Void) {
+        self.state = Mutex(State(results: Array(repeating: nil, count: count), missing: count))
+        self.done = done
+    }
+
+    /// Records the result of the send at `index` (each is set once).
+    func set(_ index: Int, _ result: Result<StoredMessage, any Error>) {
+        let all = state.withLock { state -> [Result<StoredMessage, any Error>]? in
+            state.results[index] = result
+            state.missing -= 1
+            return state.missing == 0 ? state.results.map { $0! } : nil
+        }
+        if let all { done(all) }
+    }
 }
 
 /// What each send of a batch gets: a message stored earlier under its key (a retry), the message
