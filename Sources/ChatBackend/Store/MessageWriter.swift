@@ -24,20 +24,25 @@ import Synchronization
 /// as chat-socket ones on PostgreSQL (`docs/performance.md`). The chat's row lock (PostgreSQL)
 /// or the single writer (SQLite) orders a retry after its first send, so the look-up sees it.
 final class MessageWriter: Sendable {
-    /// One message waiting to be stored.
-    struct Pending: Sendable {
+    /// A message to store, as ``store(_:)`` takes it.
+    struct Send: Sendable {
         let chatID: Int64
         let authorID: Int64
         let content: String
         let clientID: String?
         let publish: @Sendable (Message) async -> Void
-        /// Called once with what the send got.
-        let finish: @Sendable (Result<StoredMessage, any Error>) -> Void
 
         /// The idempotency key, when the send has one.
         var key: SendKey? {
             clientID.map { SendKey(chatID: chatID, authorID: authorID, clientID: $0) }
         }
+    }
+
+    /// A send waiting to be stored, and whom to tell what it got.
+    struct Pending: Sendable {
+        let send: Send
+        /// Called once with what the send got.
+        let finish: @Sendable (Result<StoredMessage, any Error>) -> Void
     }
 
     /// How a batch's idempotency keys are checked.
@@ -84,15 +89,6 @@ final class MessageWriter: Sendable {
         self.clock = clock
     }
 
-    /// A message to store, as ``store(_:)`` takes it.
-    struct Send: Sendable {
-        let chatID: Int64
-        let authorID: Int64
-        let content: String
-        let clientID: String?
-        let publish: @Sendable (Message) async -> Void
-    }
-
     /// Stores a message, runs `publish` once it and every message queued before it in its chat are
     /// committed and published, and returns it. A retry of a stored send (same chat, author and
     /// `clientID`) returns the first message, not new and not published again.
@@ -110,12 +106,7 @@ final class MessageWriter: Sendable {
         guard !sends.isEmpty else { return [] }
         return await withCheckedContinuation { continuation in
             let results = ResultCollector(count: sends.count) { continuation.resume(returning: $0) }
-            let pendings = sends.enumerated().map { index, send in
-                Pending(
-                    chatID: send.chatID, authorID: send.authorID, content: send.content, clientID: send.clientID, publish: send.publish,
-                    finish: { results.set(index, $0) }
-                )
-            }
+            let pendings = sends.enumerated().map { index, send in Pending(send: send) { results.set(index, $0) } }
             let leads = state.withLock { state in
                 state.queue.append(contentsOf: pendings)
                 guard !state.leading else { return false }
@@ -152,7 +143,7 @@ final class MessageWriter: Sendable {
         do {
             let results = try await insert(batch, keyCheck: keyCheck)
             for (pending, result) in zip(batch, results) {
-                if result.isNew { await pending.publish(result.message) }
+                if result.isNew { await pending.send.publish(result.message) }
                 pending.finish(.success(result))
             }
         } catch let error as SQLUniqueViolation {
@@ -183,21 +174,21 @@ final class MessageWriter: Sendable {
             if dialect.locksRowsForUpdate {
                 // Rows locked in one order by every node, so two batches never deadlock; a retry
                 // waits here for its first send's commit, and then sees it.
-                let ids = Set(batch.map(\.chatID)).sorted()
+                let ids = Set(batch.map(\.send.chatID)).sorted()
                 _ = try await connection.query(
                     "SELECT id FROM chats WHERE id IN (\(Self.placeholders(ids.count))) ORDER BY id FOR UPDATE", ids.map(SQLValue.int)
                 )
             }
             let stored = keyCheck == .atTheIndex ? [:] : try await Self.storedSends(batch, on: connection)
             let plan = SendPlan(batch, stored: stored)
-            let fresh = try await Self.insertFresh(plan.fresh.map { batch[$0] }, on: connection, now: now, dialect: dialect)
+            let fresh = try await Self.insertFresh(plan.fresh.map { batch[$0].send }, on: connection, now: now, dialect: dialect)
             return plan.results(fresh: fresh)
         }
     }
 
     /// The messages already stored under the batch's idempotency keys (none for sends without one).
     private static func storedSends(_ batch: [Pending], on connection: any SQLConnection) async throws -> [SendKey: Message] {
-        let keys = Set(batch.compactMap(\.key))
+        let keys = Set(batch.compactMap(\.send.key))
         guard !keys.isEmpty else { return [:] }
         let condition = Array(repeating: "(m.chat_id = ? AND m.author_id = ? AND m.client_id = ?)", count: keys.count)
             .joined(separator: " OR ")
@@ -215,7 +206,7 @@ final class MessageWriter: Sendable {
 
     /// Inserts new messages with their chats' next `seq`s; returns them in the given order.
     private static func insertFresh(
-        _ fresh: [Pending], on connection: any SQLConnection, now: Int64, dialect: SQLDialect
+        _ fresh: [Send], on connection: any SQLConnection, now: Int64, dialect: SQLDialect
     ) async throws -> [Message] {
         guard !fresh.isEmpty else { return [] }
         let chats = BatchChats(fresh)
@@ -229,16 +220,16 @@ final class MessageWriter: Sendable {
 
         var messages: [Message] = []
         var binds: [SQLValue] = []
-        for pending in fresh {
-            let (seq, timeStamp) = first[pending.chatID]!
-            first[pending.chatID] = (seq + 1, timeStamp + 1)
+        for send in fresh {
+            let (seq, timeStamp) = first[send.chatID]!
+            first[send.chatID] = (seq + 1, timeStamp + 1)
             messages.append(Message(
-                id: 0, chatID: pending.chatID, seq: seq, authorID: pending.authorID,
-                content: pending.content, timeStamp: Timestamp(microseconds: timeStamp), clientID: pending.clientID
+                id: 0, chatID: send.chatID, seq: seq, authorID: send.authorID,
+                content: send.content, timeStamp: Timestamp(microseconds: timeStamp), clientID: send.clientID
             ))
             binds += [
-                .int(pending.chatID), .int(seq), .int(pending.authorID), .text(pending.content), .int(timeStamp),
-                pending.clientID.map(SQLValue.text) ?? .null,
+                .int(send.chatID), .int(seq), .int(send.authorID), .text(send.content), .int(timeStamp),
+                send.clientID.map(SQLValue.text) ?? .null,
             ]
         }
         let rows = try await connection.query(
@@ -317,12 +308,12 @@ private struct SendPlan {
         var fresh: [Int] = []
         var firstInBatch: [MessageWriter.SendKey: Int] = [:]
         for (index, pending) in batch.enumerated() {
-            if let key = pending.key, let message = stored[key] {
+            if let key = pending.send.key, let message = stored[key] {
                 outcomes.append(.stored(message))
-            } else if let key = pending.key, let first = firstInBatch[key] {
+            } else if let key = pending.send.key, let first = firstInBatch[key] {
                 outcomes.append(.sameAs(first))
             } else {
-                if let key = pending.key { firstInBatch[key] = index }
+                if let key = pending.send.key { firstInBatch[key] = index }
                 outcomes.append(.fresh(fresh.count))
                 fresh.append(index)
             }
@@ -353,14 +344,14 @@ private struct BatchChats {
     let counts: [Int64: Int]
     let lastContent: [Int64: String]
 
-    init(_ batch: [MessageWriter.Pending]) {
+    init(_ batch: [MessageWriter.Send]) {
         var ids: [Int64] = []
         var counts: [Int64: Int] = [:]
         var lastContent: [Int64: String] = [:]
-        for pending in batch {
-            if counts[pending.chatID] == nil { ids.append(pending.chatID) }
-            counts[pending.chatID, default: 0] += 1
-            lastContent[pending.chatID] = pending.content
+        for send in batch {
+            if counts[send.chatID] == nil { ids.append(send.chatID) }
+            counts[send.chatID, default: 0] += 1
+            lastContent[send.chatID] = send.content
         }
         self.ids = ids.sorted()
         self.counts = counts
