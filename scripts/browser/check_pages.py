@@ -25,6 +25,8 @@ import json
 import os
 import secrets
 import sys
+import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Tuple
@@ -177,6 +179,30 @@ def count_texts(driver: webdriver.Chrome, selector: str, text: str) -> int:
     return sum(1 for each in driver.find_elements(By.CSS_SELECTOR, selector) if each.get_attribute("textContent") == text)
 
 
+def post_messages(base_url: str, token: str, chat_uuid: str, texts: List[str], client_prefix: str) -> None:
+    """Sends each text to the chat over REST, as the token's user, in order; a 429 (the sender's
+    message allowance) is waited out as its Retry-After says and the message sent again."""
+    for number, text in enumerate(texts, 1):
+        post = urllib.request.Request(
+            f"{base_url}/api/chat/{chat_uuid}/messages/",
+            data=json.dumps({"message": text, "client_id": f"{client_prefix}-{number}"}).encode(),
+            headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        for _ in range(20):
+            try:
+                with urllib.request.urlopen(post, timeout=STEP_TIMEOUT_SECONDS) as answer:
+                    if answer.status != 201:
+                        raise StepFailed(f"sending {text!r} over REST answered {answer.status}")
+                    break
+            except urllib.error.HTTPError as error:
+                if error.code != 429:
+                    raise StepFailed(f"sending {text!r} over REST answered {error.code}") from None
+                time.sleep(float(error.headers.get("Retry-After", "1")))
+        else:
+            raise StepFailed(f"sending {text!r} over REST: still 429 after 20 tries")
+
+
 def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
     """Alice (this page's browser) and Bob (a second browser, its own session and storage) sign
     up, become friends through the page, and chat live; Bob's unread count moves while the chat
@@ -316,16 +342,7 @@ def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
         chat_uuid = chat_item(bob, a, "Bob's chat with Alice").find_element(By.XPATH, "..").get_attribute("data-chat")
         token = alice.execute_script("return sessionStorage.getItem('chat-token')")
         older = [f"Older message {number:02d}" for number in range(1, 41)]
-        for number, text in enumerate(older, 1):
-            post = urllib.request.Request(
-                f"{base_url}/api/chat/{chat_uuid}/messages/",
-                data=json.dumps({"message": text, "client_id": f"scroll-{suffix}-{number}"}).encode(),
-                headers={"Authorization": f"Token {token}", "Content-Type": "application/json"},
-                method="POST",
-            )
-            with urllib.request.urlopen(post, timeout=STEP_TIMEOUT_SECONDS) as answer:
-                if answer.status != 201:
-                    raise StepFailed(f"sending {text!r} over REST answered {answer.status}")
+        post_messages(base_url, token, chat_uuid, older, f"scroll-{suffix}")
         wait_for(bob, "Bob's unread count is 40 after Alice's 40 messages", lambda d: unread_badge(d, a) == "40")
         chat_item(bob, a, "Bob's chat with Alice").click()
         with_text(bob, "#messages .message .text", older[-1], "Bob sees the newest of the 40")
@@ -340,6 +357,24 @@ def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
             problems.append(f"Bob's scroll-back does not show the 40 messages once each in order: {shown}")
         if shown.index(older[0]) == 0 or "Bye Bob" not in shown[: shown.index(older[0])]:
             problems.append(f"the messages before the 40 are not above them after scrolling back: {shown[:5]}")
+
+        # Alice's socket is down while 510 messages are written to her open chat with Bob: more
+        # than a resume replays (500). Back online, the chat shows the newest without a gap.
+        chat_item(alice, b, "Alice's chat with Bob").click()
+        with_text(alice, "#messages .message .text", older[-1], "Alice's chat with Bob shows the newest")
+        alice.execute_script("window.__offline = true; window.__sockets[window.__sockets.length - 1].close();")
+        with_text(alice, "#connection", "reconnecting", "Alice's page sees its socket drop again")
+        flood = [f"Flood {number:03d}" for number in range(1, 511)]
+        post_messages(base_url, token, chat_uuid, flood, f"flood-{suffix}")
+        alice.execute_script("window.__offline = false;")
+        element(alice, "#connection.online", "Alice's page reconnects after the flood")
+        with_text(alice, "#messages .message .text", flood[-1], "Alice sees the newest of the 510 (resume, truncated)")
+
+        def shown_seqs(driver):
+            seqs = sorted(int(each.get_attribute("data-seq")) for each in driver.find_elements(By.CSS_SELECTOR, "#messages .message[data-seq]"))
+            return seqs if seqs and seqs == list(range(seqs[0], seqs[-1] + 1)) else None
+
+        wait_for(alice, "after a truncated resume, the open chat shows its messages with no gap", shown_seqs)
     except StepFailed as failure:
         problems.append(str(failure))
     finally:

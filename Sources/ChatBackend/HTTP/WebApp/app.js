@@ -810,6 +810,13 @@
     showMessage(chat, { id: frame.id, seq: frame.seq, author_id: state.me.id, content: pending.text, time_stamp: frame.time_stamp, client_id: frame.client_id });
   }
 
+  /// A resume that missed more than the server replays (`truncated`) left a gap between what the
+  /// open chat showed and the newest messages: it is shown again from the newest page, and
+  /// scrolling back pages through the rest.
+  function onResumed(frame) {
+    if (frame.truncated && state.open === frame.chat) openChat(frame.chat);
+  }
+
   function onTyping(frame) {
     const chat = state.chats.get(frame.chat);
     if (!chat || frame.user === state.me.uuid) return;
@@ -899,7 +906,8 @@
       case "chat": onChatEvent(frame); break;
       case "presence": onPresence(frame); break;
       case "error": onError(frame); break;
-      default: break; // resumed, pong: nothing to show
+      case "resumed": onResumed(frame); break;
+      default: break; // pong: nothing to show
     }
   }
 
