@@ -88,6 +88,24 @@ struct InvariantCheckerTests {
         #expect(checker.check(repeated).contains { $0.kind == .historyRepeat && $0.message == "m4" })
     }
 
+    @Test("a history read before any client saw a send stored does not owe it; one read after does")
+    func unconfirmedSendNotOwed() {
+        // A slow server: m4 was sent, and no client had it (nor its ack) when the read began.
+        var early = Self.cleanRun()
+        early.histories[0].newestFirst.removeFirst()
+        early.histories[0].unconfirmed = ["m4"]
+        #expect(checker.check(early).isEmpty, "\(checker.check(early))")
+        // The same history, with m4 seen stored before the read: a gap.
+        var confirmed = early
+        confirmed.histories[0].unconfirmed = []
+        #expect(checker.check(confirmed).contains { $0.kind == .historyGap && $0.message == "m4" })
+        // Unconfirmed sends still owe their order and their single copy.
+        var repeated = Self.cleanRun()
+        repeated.histories[0].newestFirst.insert(SeenMessage(content: "m3"), at: 0)
+        repeated.histories[0].unconfirmed = ["m3"]
+        #expect(checker.check(repeated).contains { $0.kind == .historyRepeat && $0.message == "m3" })
+    }
+
     @Test("a socket that closed before a message was sent is not owed it")
     func closedSocket() {
         var recording = Self.cleanRun()

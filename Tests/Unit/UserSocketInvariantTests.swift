@@ -67,6 +67,21 @@ struct UserSocketInvariantTests {
         #expect(checker.check(Self.cleanRun()).isEmpty, "\(checker.check(Self.cleanRun()))")
     }
 
+    @Test("a history read before m4's ack came does not owe m4; read after it, it does")
+    func unconfirmedSendNotOwed() {
+        var early = Self.cleanRun()
+        let beforeAck = HistoryLog(
+            sequence: 15, step: "step 5 (history)", client: Self.ben.name, chat: Self.chat, newestFirst: (1...3).reversed().map { Self.message(Int64($0)) },
+            unconfirmed: ["m4"]
+        )
+        early.histories.insert(beforeAck, at: 0)
+        #expect(checker.check(early).isEmpty, "\(checker.check(early))")
+        early.histories[0].unconfirmed = []
+        let violations = checker.check(early)
+        #expect(violations.contains { $0.kind == .notIdempotent && $0.message == "m4" }, "\(violations)")
+        #expect(violations.contains { $0.kind == .historyGap && $0.message == "m4" }, "\(violations)")
+    }
+
     @Test("a retry acknowledged with another id is flagged as not idempotent, naming the send")
     func ackMismatch() throws {
         var recording = Self.cleanRun()

@@ -51,7 +51,7 @@ extension InvariantChecker {
             let tries = retries[key] ?? []
             for retry in tries where retry.content != first.content { retryTexts[retry.content] = (first, retry) }
             guard let ack = answers.first else { continue }
-            for log in recording.histories where log.chat == first.chat && log.sequence > first.sequence {
+            for log in recording.histories where log.chat == first.chat && log.sequence > first.sequence && !log.unconfirmed.contains(first.content) {
                 let texts = Set([first.content] + tries.filter { $0.sequence < log.sequence }.map(\.content))
                 let stored = log.newestFirst.filter { texts.contains($0.content) }
                 if stored.isEmpty {

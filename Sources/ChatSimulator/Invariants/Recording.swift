@@ -110,13 +110,17 @@ public struct HistoryLog: Sendable, Equatable {
     public var client: String
     public var chat: String
     public var newestFirst: [SeenMessage]
+    /// The contents of sends to the chat that no client had seen stored when the read began (no
+    /// socket had the message, no acknowledgement had come): the history may rightly lack them.
+    public var unconfirmed: Set<String>
 
-    public init(sequence: Int, step: String, client: String, chat: String, newestFirst: [SeenMessage]) {
+    public init(sequence: Int, step: String, client: String, chat: String, newestFirst: [SeenMessage], unconfirmed: Set<String> = []) {
         self.sequence = sequence
         self.step = step
         self.client = client
         self.chat = chat
         self.newestFirst = newestFirst
+        self.unconfirmed = unconfirmed
     }
 }
 

@@ -71,6 +71,27 @@ extension ScenarioRunner {
         }
     }
 
+    /// The sends to a chat whose storing no client has seen yet: no open socket got the message and
+    /// no acknowledgement came for it (over a socket or REST). A history read now may rightly lack
+    /// them: past the settle deadline, a slow server may still be storing them.
+    func unconfirmedSends(chat uuid: String) -> Set<String> {
+        var seen: Set<String> = []
+        var acknowledged = Set(recording.acks.filter { $0.chat == uuid }.map(\.clientID))
+        for (_, open) in sockets where recording.sockets[open.logIndex].chat == uuid {
+            seen.formUnion(open.socket.received.compactMap { $0.frame["message"]?["content"]?.stringValue })
+        }
+        for (_, open) in userSockets {
+            for received in open.socket.received where received.frame["chat"]?.stringValue == uuid {
+                if let content = received.frame["message"]?["content"]?.stringValue { seen.insert(content) }
+                if received.frame["command"] == "ack", let clientID = received.frame["client_id"]?.stringValue { acknowledged.insert(clientID) }
+            }
+        }
+        let unseen = recording.sends.filter { send in
+            send.chat == uuid && !seen.contains(send.content) && !(send.clientID.map(acknowledged.contains) ?? false)
+        }
+        return Set(unseen.map(\.content))
+    }
+
     /// The newest `seq` of a chat any client of the run has seen (in an ack or a message).
     func knownLastSeq(of chat: String) -> Int64 {
         var newest = recording.acks.filter { $0.chat == chat }.map(\.seq).max() ?? 0

@@ -108,6 +108,7 @@ public struct HistoryStep: Sendable, Decodable {
     func run(in runner: isolated ScenarioRunner) async throws {
         let uuid = try runner.chat(chat), person = try runner.person(actor, "actor")
         await runner.settle(chat: uuid)
+        let unconfirmed = runner.unconfirmedSends(chat: uuid)
         let newestFirst: [SeenMessage]
         switch socket ?? .chat {
         case .chat:
@@ -122,7 +123,10 @@ public struct HistoryStep: Sendable, Decodable {
         }
         runner.sequence += 1
         runner.recording.histories.append(
-            HistoryLog(sequence: runner.sequence, step: runner.currentStep, client: person.username, chat: uuid, newestFirst: newestFirst)
+            HistoryLog(
+                sequence: runner.sequence, step: runner.currentStep, client: person.username, chat: uuid, newestFirst: newestFirst,
+                unconfirmed: unconfirmed
+            )
         )
     }
 
