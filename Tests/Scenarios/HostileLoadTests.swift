@@ -19,6 +19,9 @@ struct HostileLoadTests {
             // are stored slowly (PostgreSQL + Redis in CI: about 17 a second), high enough for the
             // users (10 messages a second among 6 of them).
             configuration.rateLimits.messagesPerUser = RateLimit(perSecond: 5, burst: 10)
+            // A flooder's second guess is already throttled, so even a run slowed down by a busy
+            // machine (a few guesses each) meets the limit.
+            configuration.rateLimits.loginPerAccount = RateLimit(perSecond: 0.1, burst: 1)
         }
         var profile = LoadProfile()
         profile.users = 6
@@ -31,9 +34,7 @@ struct HostileLoadTests {
         profile.hostile = try HostileProfile(parsing: "login-flood=3,slow-headers=3,frame-flood=1,socket-churn=1")
         profile.hostile.slowHeadersInterval = 0.5
 
-        let started = ContinuousClock.now
         let report = try await LoadRunner(profile: profile, seed: 11, baseURLs: [server.baseURL]).run()
-        let elapsed = ContinuousClock.now - started
         await server.stop()
 
         #expect(report.violations.isEmpty, "\(report.violations.joined(separator: "\n"))")
@@ -41,9 +42,9 @@ struct HostileLoadTests {
         #expect(report.messagesStored == report.messagesSent)
         #expect(report.deliveries == report.expectedDeliveries)
         #expect(report.probeLatency?.count ?? 0 > 0)
-        #expect(elapsed < .seconds(60), "the hostile clients stop with the sending")
-
         let hostile = try #require(report.hostile)
+        // A bound on a hang, not a speed check: they stop with the sending (3.5 s), not run on.
+        #expect(hostile.seconds < profile.rampUp + profile.duration + 30, "the hostile clients stop with the sending: \(hostile.seconds) s")
         let login = try #require(hostile[.loginFlood])
         #expect(login.attempts > 0)
         #expect(login.statuses["429", default: 0] + login.statuses["503", default: 0] > 0, "\(login)")
