@@ -317,7 +317,7 @@ def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
         wait_for(bob, "opening the chat clears Bob's unread count", lambda d: unread_badge(d, a) == "")
 
         # Alice makes a group and adds Bob; it appears in Bob's list live; his message there is
-        # named after him in Alice's window; he leaves and it goes from his list.
+        # named after him in Alice's window; he renames it; he leaves and it goes from his list.
         team = f"Team {suffix}"
         element(alice, "#group-name").send_keys(team)
         alice.find_element(By.CSS_SELECTOR, "#group-form button[type=submit]").click()
@@ -330,6 +330,13 @@ def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
         send_message(bob, "Hi team")
         with_text(alice, "#messages .message .text", "Hi team", "Alice sees Bob's message in the group")
         with_text(alice, "#messages .message .author", b, "Bob's group message is named after him in Alice's window")
+        # Bob renames the group; both windows show the new name live (the `chat` `updated` frame).
+        team = f"Crew {suffix}"
+        element(bob, "#rename-name").send_keys(team)
+        bob.find_element(By.CSS_SELECTOR, "#rename-form button[type=submit]").click()
+        with_text(alice, "#chat-title", team, "Alice's open group shows the name Bob gave it")
+        chat_item(alice, team, "Alice's list shows the group's new name")
+        with_text(bob, "#chat-title", team, "Bob's open group shows its new name")
         element(bob, "#chat-leave").click()
         element(bob, "#no-chat", "Bob's group closes once he leaves")
         wait_for(bob, "the group goes from Bob's list", lambda d: unread_badge(d, team) == "(no chat)")

@@ -351,6 +351,7 @@
   async function showMemberForm(chat) {
     const form = $("member-form");
     form.hidden = !chat.isGroup;
+    $("rename-form").hidden = !chat.isGroup;
     if (!chat.isGroup) return;
     const select = $("member-select");
     clear(select);
@@ -377,6 +378,15 @@
     await api("POST", "/api/chat/" + chat.uuid + "/", { user_uuid: data.get("user") });
     await loadParticipants(chat);
     showMemberForm(chat);
+  });
+
+  // Any participant may rename a group; every member's page hears it as a `chat` `updated` frame.
+  formHandler($("rename-form"), "chat-error", async (data, form) => {
+    const chat = state.chats.get(state.open);
+    const name = String(data.get("name")).trim();
+    if (!chat || !name) return;
+    await api("PATCH", "/api/chat/" + chat.uuid + "/", { name });
+    form.reset();
   });
 
   $("chat-leave").addEventListener("click", async () => {
