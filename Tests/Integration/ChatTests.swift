@@ -18,6 +18,9 @@ struct ChatTests {
             #expect(created.status == .created)
             #expect(created.json["name"] == "friends" && created.json["is_group_chat"] == true)
             #expect(created.json["participants"] == [.string("\(server.baseURL)/api/user/\(alice.uuid)/")])
+            #expect(created.json["creator_id"] == .int(alice.id), "the group names its creator, who may remove members")
+            let pair = try #require(try await server.get("/api/chat/mychats/private/", token: bob.token).json["results"]?.arrayValue?.first?["uuid"]?.stringValue)
+            #expect(try await server.detail(of: pair, as: bob)["creator_id"] == .null, "a private chat has no creator")
 
             let groups = "/api/chat/mychats/groups/"
             #expect(try await server.post(groups, token: alice.token, json: [:]).status == .badRequest)

@@ -337,12 +337,23 @@ def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
         with_text(alice, "#chat-title", team, "Alice's open group shows the name Bob gave it")
         chat_item(alice, team, "Alice's list shows the group's new name")
         with_text(bob, "#chat-title", team, "Bob's open group shows its new name")
+        if bob.find_element(By.ID, "remove-form").is_displayed():
+            problems.append("Bob, not the group's creator, is offered to remove members")
         element(bob, "#chat-leave").click()
         element(bob, "#no-chat", "Bob's group closes once he leaves")
         wait_for(bob, "the group goes from Bob's list", lambda d: unread_badge(d, team) == "(no chat)")
         with_text(alice, "#member-select option", b, "Alice may add Bob again once he left")
         if not any(b in each.get_attribute("textContent") for each in alice.find_elements(By.CSS_SELECTOR, "#messages .message .author")):
             problems.append("once Bob left, his group message is no longer named after him in Alice's window")
+        # Alice, the group's creator, adds Bob again and then removes him: it leaves his list live.
+        Select(alice.find_element(By.ID, "member-select")).select_by_visible_text(b)
+        alice.find_element(By.CSS_SELECTOR, "#member-form button[type=submit]").click()
+        chat_item(bob, team, "the group is back in Bob's list once Alice adds him again")
+        with_text(alice, "#remove-select option", b, "Alice, the creator, may remove Bob")
+        Select(alice.find_element(By.ID, "remove-select")).select_by_visible_text(b)
+        alice.find_element(By.CSS_SELECTOR, "#remove-form button[type=submit]").click()
+        wait_for(bob, "the group goes from Bob's list once Alice removes him", lambda d: unread_badge(d, team) == "(no chat)")
+        with_text(alice, "#member-select option", b, "Alice may add Bob again once she removed him")
         # Scroll-back: Alice writes 40 messages over REST (with her page's key) while Bob's chat
         # with her is closed; opening it shows the newest page, scrolling up brings the older ones
         # (history with before_seq), each once and in order.

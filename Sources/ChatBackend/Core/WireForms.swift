@@ -39,10 +39,13 @@ extension Chat {
         ]
     }
 
-    /// The detail form, adding the participants' absolute user URLs.
+    /// The detail form, adding the participants' absolute user URLs and the additive
+    /// `creator_id` (the user id of the group's creator, who may remove members; null for a
+    /// private chat).
     func detailJSON(participantURLs: [String], read: ChatReadState) -> JSONValue {
         guard case .object(var members) = json(read) else { return json(read) }
         members.insert(("participants", .array(participantURLs.map(JSONValue.string))), at: 4)
+        members.append(("creator_id", creatorID.map(JSONValue.int) ?? .null))
         return .object(members)
     }
 }

@@ -352,6 +352,7 @@
     const form = $("member-form");
     form.hidden = !chat.isGroup;
     $("rename-form").hidden = !chat.isGroup;
+    showRemoveForm(chat);
     if (!chat.isGroup) return;
     const select = $("member-select");
     clear(select);
@@ -376,6 +377,31 @@
     const chat = state.chats.get(state.open);
     if (!chat || !data.get("user")) return;
     await api("POST", "/api/chat/" + chat.uuid + "/", { user_uuid: data.get("user") });
+    await loadParticipants(chat);
+    showMemberForm(chat);
+  });
+
+  /// The group's creator may remove the other members.
+  function showRemoveForm(chat) {
+    const form = $("remove-form");
+    const select = $("remove-select");
+    clear(select);
+    form.hidden = !chat.isGroup || chat.creatorID !== state.me.id;
+    if (form.hidden) return;
+    for (const uuid of chat.members || []) {
+      const person = state.users.get(uuid);
+      if (!person || uuid === state.me.uuid) continue;
+      const option = element("option", null, person.username);
+      option.value = uuid;
+      select.appendChild(option);
+    }
+    form.querySelector("button[type=submit]").disabled = select.options.length === 0;
+  }
+
+  formHandler($("remove-form"), "chat-error", async (data) => {
+    const chat = state.chats.get(state.open);
+    if (!chat || !data.get("user")) return;
+    await api("DELETE", "/api/chat/" + chat.uuid + "/participants/" + encodeURIComponent(data.get("user")) + "/");
     await loadParticipants(chat);
     showMemberForm(chat);
   });
@@ -441,6 +467,7 @@
       const people = await Promise.all((json.participants || []).map((url) => api("GET", localPath(url)).then((answer) => answer.json)));
       // Names by author id stay for those who left: their messages remain.
       chat.members = new Set(people.map((person) => person.uuid));
+      chat.creatorID = json.creator_id;
       for (const person of people) {
         state.users.set(person.uuid, person);
         chat.participants.set(person.id, person);
