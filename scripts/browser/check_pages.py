@@ -376,6 +376,32 @@ def two_people_chat(alice: webdriver.Chrome, base_url: str) -> List[str]:
         if shown.index(older[0]) == 0 or "Bye Bob" not in shown[: shown.index(older[0])]:
             problems.append(f"the messages before the 40 are not above them after scrolling back: {shown[:5]}")
 
+        # Bob searches the chat: the best match comes first; closing the results hides them.
+        element(bob, "#message-search-phrase").send_keys("older message 07")
+        bob.find_element(By.CSS_SELECTOR, "#message-search-form button[type=submit]").click()
+        first_found = element(bob, "#message-search-results .found .text", "Bob's search finds a message")
+        if first_found.get_attribute("textContent") != "Older message 07":
+            problems.append(f"Bob's search puts {first_found.get_attribute('textContent')!r} first, not 'Older message 07'")
+        element(bob, "#message-search-close").click()
+        wait_for(bob, "closing the search hides its results", lambda d: not d.find_element(By.ID, "message-search-results").is_displayed())
+
+        # Bob changes his password, signs out, and signs in with the new one.
+        new_password = PASSWORD + "-new"
+        element(bob, "#password-box summary").click()
+        for name, value in (("new_password1", new_password), ("new_password2", new_password)):
+            element(bob, f"#password-form input[name={name}]").send_keys(value)
+        bob.find_element(By.CSS_SELECTOR, "#password-form button[type=submit]").click()
+        with_text(bob, "#password-note", "saved", "Bob's new password is saved")
+        element(bob, "#signout").click()
+        element(bob, "#signin-form", "Bob's page shows the sign-in form")
+        typed = [each.get_attribute("name") for each in bob.find_elements(By.CSS_SELECTOR, "#auth input") if each.get_attribute("value")]
+        if typed:
+            problems.append(f"after signing out, the page still holds what was typed before in {typed}")
+        bob.find_element(By.CSS_SELECTOR, "#signin-form input[name=email]").send_keys(f"{b}@example.com")
+        bob.find_element(By.CSS_SELECTOR, "#signin-form input[name=password]").send_keys(new_password)
+        bob.find_element(By.CSS_SELECTOR, "#signin-form button[type=submit]").click()
+        element(bob, "#connection.online", "Bob signs in with his new password")
+
         # Alice's socket is down while 510 messages are written to her open chat with Bob: more
         # than a resume replays (500). Back online, the chat shows the newest without a gap.
         chat_item(alice, b, "Alice's chat with Bob").click()

@@ -145,6 +145,11 @@
     clear($("invitations"));
     $("chat").hidden = true;
     $("no-chat").hidden = false;
+    // Nothing typed by the last person stays in the page (a shared computer): no e-mail, no password.
+    for (const id of ["signin-form", "signup-form", "password-form"]) $(id).reset();
+    for (const id of ["signin-error", "signup-error", "signup-note", "password-error", "password-note"]) $(id).textContent = "";
+    $("password-box").open = false;
+    closeMessageSearch();
     showAuth();
   }
 
@@ -170,8 +175,9 @@
     });
   }
 
-  formHandler($("signin-form"), "signin-error", async (data) => {
+  formHandler($("signin-form"), "signin-error", async (data, form) => {
     const { json } = await api("POST", "/api/rest-auth/login/", { email: data.get("email"), password: data.get("password") });
+    form.reset();
     await signedIn(json.key);
   });
 
@@ -185,10 +191,21 @@
       form.reset();
       return;
     }
+    form.reset();
     await signedIn(json.key);
   });
 
   $("signout").addEventListener("click", signOut);
+
+  // The key stays valid after a change; the user's other devices are signed out by the server.
+  formHandler($("password-form"), "password-error", async (data, form) => {
+    $("password-note").textContent = "";
+    const body = { new_password1: data.get("new_password1"), new_password2: data.get("new_password2") };
+    if (data.get("old_password")) body.old_password = data.get("old_password");
+    const { json } = await api("POST", "/api/rest-auth/password/change/", body);
+    form.reset();
+    $("password-note").textContent = (json && json.detail) || "New password has been saved.";
+  });
 
   // ---- Google sign-in, when the server has it on ----------------------------------------------
   // The implicit flow for an ID token: Google's consent page sends the browser back to /app/ with
@@ -406,6 +423,35 @@
     showMemberForm(chat);
   });
 
+  // Message search in the open chat: the server's full-text index, best match first.
+  function closeMessageSearch() {
+    clear($("message-search-results"));
+    $("message-search-results").hidden = true;
+    $("message-search-close").hidden = true;
+  }
+
+  formHandler($("message-search-form"), "chat-error", async (data) => {
+    const chat = state.chats.get(state.open);
+    const phrase = String(data.get("phrase")).trim();
+    if (!chat || !phrase) return;
+    const { json } = await api("GET", "/api/chat/" + chat.uuid + "/search/" + encodeURIComponent(phrase) + "/?limit=20");
+    const list = $("message-search-results");
+    clear(list);
+    const found = json ? json.results : [];
+    if (!found.length) list.appendChild(element("li", "note", "Nothing found."));
+    for (const message of found) {
+      const item = element("li", "found");
+      item.appendChild(element("span", "author", authorName(chat, message.author_id)));
+      item.appendChild(element("span", "text", message.content));
+      item.appendChild(element("time", "time", " " + shortTime(message.time_stamp)));
+      list.appendChild(item);
+    }
+    list.hidden = false;
+    $("message-search-close").hidden = false;
+  });
+
+  $("message-search-close").addEventListener("click", closeMessageSearch);
+
   // Any participant may rename a group; every member's page hears it as a `chat` `updated` frame.
   formHandler($("rename-form"), "chat-error", async (data, form) => {
     const chat = state.chats.get(state.open);
@@ -524,6 +570,7 @@
   function openChat(uuid) {
     const chat = state.chats.get(uuid);
     if (!chat) return;
+    if (state.open !== uuid) closeMessageSearch();
     state.open = uuid;
     $("no-chat").hidden = true;
     $("chat").hidden = false;
