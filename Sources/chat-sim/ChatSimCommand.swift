@@ -75,7 +75,7 @@ struct FakeGoogle: AsyncParsableCommand {
         let keys = URL(fileURLWithPath: fixtures).appendingPathComponent("google")
         let issuer = try await FakeGoogleIssuer.start(keysDirectory: keys, port: port, stopOnSignals: true)
         print("fake Google issuer on http://127.0.0.1:\(issuer.port); start chat-server with:")
-        print("  " + issuer.serverSettings(clientID: googleClientID).joined(separator: " "))
+        print("  " + FakeGoogleIssuer.serverSettings(port: String(issuer.port), clientID: googleClientID).joined(separator: " "))
         try await issuer.untilStopped()
     }
 }

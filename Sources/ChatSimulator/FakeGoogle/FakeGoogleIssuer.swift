@@ -18,18 +18,23 @@ public final class FakeGoogleIssuer: Sendable {
     private let services: ServiceGroup
     private let server: Task<Void, any Error>
 
+    /// Where the issuer serves Google's keys and its token-info route.
+    static let jwksPath = "/oauth2/v3/certs", tokenInfoPath = "/tokeninfo"
+
     /// `http://127.0.0.1:<port>/oauth2/v3/certs`
-    public var jwksURL: String { "http://127.0.0.1:\(port)/oauth2/v3/certs" }
+    public var jwksURL: String { "http://127.0.0.1:\(port)\(Self.jwksPath)" }
     /// `http://127.0.0.1:<port>/tokeninfo`
-    public var tokenInfoURL: String { "http://127.0.0.1:\(port)/tokeninfo" }
+    public var tokenInfoURL: String { "http://127.0.0.1:\(port)\(Self.tokenInfoPath)" }
     /// `http://127.0.0.1:<port>/o/oauth2/v2/auth`: the consent page.
     public var authorizationURL: String { "http://127.0.0.1:\(port)\(FakeGoogleConsent.path)" }
 
-    /// The settings that make a chat-server trust this issuer for `clientID`, as `NAME=value`.
-    public func serverSettings(clientID: String) -> [String] {
-        [
-            "GOOGLE_CLIENT_IDS=\(clientID)", "GOOGLE_JWKS_URL=\(jwksURL)", "GOOGLE_TOKENINFO_URL=\(tokenInfoURL)",
-            "GOOGLE_AUTH_URL=\(authorizationURL)",
+    /// The settings that make a chat-server trust an issuer on `port` for `clientID`, as
+    /// `NAME=value`; `port` may be a placeholder (`<port>`) for a how-to.
+    public static func serverSettings(port: String, clientID: String) -> [String] {
+        let base = "http://127.0.0.1:\(port)"
+        return [
+            "GOOGLE_CLIENT_IDS=\(clientID)", "GOOGLE_JWKS_URL=\(base)\(jwksPath)", "GOOGLE_TOKENINFO_URL=\(base)\(tokenInfoPath)",
+            "GOOGLE_AUTH_URL=\(base)\(FakeGoogleConsent.path)",
         ]
     }
 
@@ -66,7 +71,7 @@ public final class FakeGoogleIssuer: Sendable {
 
     private static func routes(signer: FakeGoogleSigner, state: IssuerState) -> Router<BasicRequestContext> {
         let router = Router()
-        router.get("oauth2/v3/certs") { _, _ -> Response in
+        router.get(RouterPath(jwksPath)) { _, _ -> Response in
             guard state.countJWKSRequest() else { return Response(status: .serviceUnavailable) }
             return Response(
                 status: .ok,
@@ -74,7 +79,7 @@ public final class FakeGoogleIssuer: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: signer.jwks(rotated: state.isRotated)))
             )
         }
-        router.get("tokeninfo") { request, _ -> Response in
+        router.get(RouterPath(tokenInfoPath)) { request, _ -> Response in
             guard state.isAvailable else { return Response(status: .serviceUnavailable) }
             guard let token = request.uri.queryParameters["access_token"].map(String.init), let info = state.tokenInfo(token) else {
                 return Response(

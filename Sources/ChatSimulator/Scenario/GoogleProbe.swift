@@ -30,9 +30,8 @@ public enum GoogleProbe {
     /// trusts the fake issuer, and how to tell the simulator where to serve it.
     public static func howToEnable(port: Int?, clientID: String) -> String {
         let port = port.map(String.init) ?? "<port>"
-        return "to test Google sign-in, start the server with GOOGLE_CLIENT_IDS=\(clientID) "
-            + "GOOGLE_JWKS_URL=http://127.0.0.1:\(port)/oauth2/v3/certs GOOGLE_TOKENINFO_URL=http://127.0.0.1:\(port)/tokeninfo "
-            + "and run chat-sim with --fake-google-port \(port)"
+        let settings = FakeGoogleIssuer.serverSettings(port: port, clientID: clientID).joined(separator: " ")
+        return "to test Google sign-in, start the server with \(settings) and run chat-sim with --fake-google-port \(port)"
     }
 }
 
