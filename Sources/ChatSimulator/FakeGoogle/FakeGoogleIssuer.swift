@@ -55,9 +55,16 @@ public final class FakeGoogleIssuer: Sendable {
         let services = ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: stopOnSignals ? [.sigterm, .sigint] : [], logger: logger)
         )
-        let server = Task { try await services.run() }
+        let server = Task {
+            // A server that cannot listen (the port is taken) ends the wait for its port.
+            defer { portContinuation.finish() }
+            try await services.run()
+        }
         var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
+        guard let port = await iterator.next() else {
+            guard case .failure(let error) = await server.result else { throw CancellationError() }
+            throw SimulatorError("the fake Google issuer could not listen on 127.0.0.1:\(port): \(error)")
+        }
         return FakeGoogleIssuer(signer: signer, port: port, state: state, services: services, server: server)
     }
 
